@@ -11,6 +11,7 @@ Subclasses implement ``_fit(X, y)`` and ``_score(X)`` on validated float32 array
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +20,11 @@ from sklearn.base import BaseEstimator
 
 from netad import thresholds
 from netad.errors import NetadInputError
+
+logger = logging.getLogger(__name__)
+
+FIT_THRESHOLD_MAX_ROWS = 100_000
+"""At most this many training rows (a seeded subsample) are scored to set ``threshold_`` at fit."""
 
 SUPERVISION_KINDS = ("unsupervised", "semi-supervised", "weakly-supervised", "supervised")
 
@@ -54,9 +60,17 @@ def check_features(X: Any, n_features: int | None = None, what: str = "X") -> np
         bad_per_column = (~finite).sum(axis=0)
         worst = np.flatnonzero(bad_per_column)[:5]
         names = [columns[i] if columns else f"#{i}" for i in worst]
-        detail = ", ".join(f"{n!r}: {int(bad_per_column[i]):,}" for n, i in zip(names, worst))
+        detail = ", ".join(f"{n!r}: {int(bad_per_column[i]):,}" for n, i in zip(names, worst, strict=True))
         raise NetadInputError(f"{what}: NaN/Inf values in columns {detail}; clean or impute them first")
     return np.ascontiguousarray(array)
+
+
+def subsample_rows(X: np.ndarray, max_samples: int | None, rng: np.random.Generator, who: str) -> np.ndarray | None:
+    """Sorted indices of a seeded random subsample of ``max_samples`` rows, or None when all rows are kept."""
+    if max_samples is None or len(X) <= max_samples:
+        return None
+    logger.info("%s: fitting on a random subsample of %d of %d rows (max_samples)", who, max_samples, len(X))
+    return np.sort(rng.choice(len(X), size=int(max_samples), replace=False))
 
 
 def check_labels(y: Any, n_rows: int, what: str = "y") -> np.ndarray:
@@ -65,7 +79,7 @@ def check_labels(y: Any, n_rows: int, what: str = "y") -> np.ndarray:
     if y.shape != (n_rows,):
         raise NetadInputError(f"{what}: expected {n_rows} labels, got shape {y.shape}")
     values = set(np.unique(y).tolist())
-    if not values <= {0, 1, False, True}:
+    if not values <= {0, 1}:
         raise NetadInputError(f"{what}: labels must be 0 (normal) or 1 (attack); found {sorted(values)[:5]}")
     return y.astype(np.int8)
 
@@ -102,6 +116,11 @@ class BaseDetector(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self._fit(X, None if self.supervision == "unsupervised" else y)
         strategy = thresholds.resolve(self.threshold)
+        # the fit-time threshold needs a score distribution, not every row: cap the cost on millions of rows
+        rows = subsample_rows(X, FIT_THRESHOLD_MAX_ROWS, self._rng(), f"{type(self).__name__} threshold")
+        if rows is not None:
+            X = X[rows]
+            y = None if y is None else y[rows]
         scores = self._score(X)
         if strategy.needs_labels:
             if y is None:
