@@ -1,0 +1,296 @@
+"""Benchmark runs: expand (dataset x detector x seed) into jobs, run them in parallel, write the run directory.
+
+The run directory is a stable contract that scripts rely on:
+
+- ``results.csv``: one row per (dataset, protocol, detector, seed, threshold_strategy), with at least
+  dataset, protocol, detector, seed, threshold_strategy, threshold, precision, recall, f1, auroc, auprc,
+  fit_seconds, score_seconds;
+- ``summary.csv``: mean and std of every metric per (dataset, protocol, detector, threshold_strategy);
+- ``per_category.csv``: detection rate per attack category (false-positive rate on ``normal``);
+- ``config.json``: everything needed to re-run it (jobs, options, versions, dataset checksums, splits);
+- ``scores/<job>.parquet``: test scores, labels and categories of each job (for plots and dashboards).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import platform
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from netad import thresholds
+from netad.bench.job import JobResult, build_detector, run_job
+from netad.bench.spec import Job
+from netad.errors import NetadInputError
+
+log = logging.getLogger(__name__)
+
+METRICS = ("precision", "recall", "f1", "f2", "accuracy", "auroc", "auprc", "fit_seconds", "score_seconds")
+GROUP = ["dataset", "protocol", "detector", "variant", "threshold_strategy"]
+
+
+@dataclass
+class BenchResult:
+    """What a run produced; ``run_dir`` is None when nothing was written."""
+
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    per_category: pd.DataFrame
+    errors: list[dict[str, str]]
+    run_dir: Path | None
+
+
+def _as_list(value: str | Sequence[str]) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def plan(
+    datasets: str | Sequence[str],
+    detectors: str | Sequence[str],
+    seeds: Iterable[int] = (0, 1, 2),
+    protocol: str = "novelty",
+    threshold: str | Sequence[str] = "p99",
+    detector_params: dict[str, dict[str, Any]] | None = None,
+    dataset_path: str | None = None,
+    dataset_options: dict[str, Any] | None = None,
+    protocol_options: dict[str, Any] | None = None,
+    max_train: int | None = None,
+    save_scores: bool = True,
+) -> list[Job]:
+    """Validate the options (before any heavy work) and expand them into jobs."""
+    from netad.detectors import available as available_detectors
+    from netad.protocols import available as available_protocols
+
+    dataset_names, detector_names = _as_list(datasets), _as_list(detectors)
+    if not dataset_names:
+        raise NetadInputError("no dataset given")
+    if not detector_names:
+        raise NetadInputError("no detector given")
+    unknown = [d for d in detector_names if d not in available_detectors()]
+    if unknown:
+        raise NetadInputError(f"unknown detector(s) {unknown}; available: {', '.join(available_detectors())}")
+    if protocol not in available_protocols():
+        raise NetadInputError(f"unknown protocol {protocol!r}; available: {', '.join(available_protocols())}")
+    threshold_specs = tuple(thresholds.resolve(t).name for t in _as_list(threshold))
+    if not threshold_specs:
+        raise NetadInputError("no threshold strategy given")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise NetadInputError("no seed given")
+    if max_train is not None and max_train < 10:
+        raise NetadInputError(f"--max-train {max_train}: need at least 10 training rows")
+    params = detector_params or {}
+    stray = [name for name in params if name not in detector_names]
+    if stray:
+        raise NetadInputError(f"parameters given for detector(s) {stray} that are not in this run")
+    for name in detector_names:  # constructors do no work: this checks parameter names cheaply
+        build_detector(name, params.get(name, {}), seed=0)
+    return [
+        Job(
+            dataset=dataset,
+            protocol=protocol,
+            detector=detector,
+            seed=seed,
+            thresholds=threshold_specs,
+            params=dict(params.get(detector, {})),
+            dataset_path=dataset_path,
+            dataset_options=dict(dataset_options or {}),
+            protocol_options=dict(protocol_options or {}),
+            max_train=max_train,
+            save_scores=save_scores,
+        )
+        for dataset in dataset_names
+        for seed in seeds
+        for detector in detector_names
+    ]
+
+
+def _safe_run(job: Job, scores_dir: str | None) -> tuple[Job, JobResult]:
+    """Run a job in a worker; a failure becomes a recorded error, not a lost run."""
+    try:
+        return job, run_job(job, scores_dir)
+    except Exception as exc:  # noqa: BLE001 - recorded in the run and reported to the user
+        log.exception("job %s failed", job.key)
+        return job, JobResult([], [], {}, {}, error=f"{type(exc).__name__}: {exc}")
+
+
+def execute(
+    jobs: list[Job],
+    scores_dir: str | None = None,
+    n_jobs: int = -1,
+    backend: str = "joblib",
+    on_done: Callable[[Job, JobResult], None] | None = None,
+) -> list[tuple[Job, JobResult]]:
+    """Run jobs with the chosen backend; ``on_done`` is called as each finishes (progress bars)."""
+    if backend != "joblib":
+        raise NetadInputError(f"unknown backend {backend!r}; available: joblib")
+    done: list[tuple[Job, JobResult]] = []
+    if n_jobs == 1 or len(jobs) == 1:
+        iterator: Iterable[tuple[Job, JobResult]] = (_safe_run(job, scores_dir) for job in jobs)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        iterator = parallel(delayed(_safe_run)(job, scores_dir) for job in jobs)
+    for job, result in iterator:
+        done.append((job, result))
+        if on_done is not None:
+            on_done(job, result)
+    order = {job.key: i for i, job in enumerate(jobs)}
+    return sorted(done, key=lambda pair: order[pair[0].key])
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds per (dataset, protocol, detector, threshold_strategy)."""
+    if results.empty:
+        return pd.DataFrame(columns=GROUP + ["n_seeds"])
+    present = [m for m in METRICS if m in results.columns]
+    grouped = results.groupby(GROUP, sort=False)
+    mean = grouped[present].mean().add_suffix("_mean")
+    std = grouped[present].std(ddof=1).fillna(0.0).add_suffix("_std")
+    summary = pd.concat([mean, std], axis=1)
+    summary.insert(0, "n_seeds", grouped.size())
+    columns = ["n_seeds"] + [f"{m}_{s}" for m in present for s in ("mean", "std")]
+    return summary[columns].reset_index()
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in ("netad", "numpy", "pandas", "pyarrow", "scikit-learn", "torch", "joblib"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _prepare_run_dir(out: str | Path | None, overwrite: bool, name_hint: str) -> Path:
+    if out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{stamp}-{name_hint}"
+    run_dir = Path(out)
+    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
+        raise NetadInputError(
+            f"output directory {run_dir} exists and is not empty; choose another --out or pass --overwrite"
+        )
+    (run_dir / "scores").mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def run(
+    datasets: str | Sequence[str],
+    detectors: str | Sequence[str],
+    seeds: Iterable[int] = (0, 1, 2),
+    protocol: str = "novelty",
+    threshold: str | Sequence[str] = "p99",
+    out: str | Path | None = None,
+    detector_params: dict[str, dict[str, Any]] | None = None,
+    dataset_path: str | None = None,
+    dataset_options: dict[str, Any] | None = None,
+    protocol_options: dict[str, Any] | None = None,
+    max_train: int | None = None,
+    n_jobs: int = -1,
+    backend: str = "joblib",
+    save_scores: bool = True,
+    write: bool = True,
+    overwrite: bool = False,
+    on_done: Callable[[Job, JobResult], None] | None = None,
+    on_plan: Callable[[list[Job]], None] | None = None,
+) -> BenchResult:
+    """Benchmark detectors on datasets under one protocol over several seeds (the Python twin of ``netad bench``).
+
+    >>> result = run("nsl-kdd-sample", "iforest,pca", seeds=[0], write=False)  # doctest: +SKIP
+    >>> result.summary[["detector", "f1_mean", "auroc_mean"]]  # doctest: +SKIP
+    """
+    jobs = plan(
+        datasets, detectors, seeds, protocol, threshold, detector_params, dataset_path,
+        dataset_options, protocol_options, max_train, save_scores and write,
+    )  # fmt: skip
+    options = {
+        "datasets": _as_list(datasets),
+        "detectors": _as_list(detectors),
+        "seeds": sorted({job.seed for job in jobs}),
+        "protocol": protocol,
+        "thresholds": list(jobs[0].thresholds),
+        "detector_params": detector_params or {},
+        "dataset_path": dataset_path,
+        "dataset_options": dataset_options or {},
+        "protocol_options": protocol_options or {},
+        "max_train": max_train,
+        "n_jobs": n_jobs,
+        "backend": backend,
+    }
+    return run_jobs(jobs, out, options, n_jobs, backend, write, overwrite, on_done, on_plan)
+
+
+def run_jobs(
+    jobs: list[Job],
+    out: str | Path | None = None,
+    options: dict[str, Any] | None = None,
+    n_jobs: int = -1,
+    backend: str = "joblib",
+    write: bool = True,
+    overwrite: bool = False,
+    on_done: Callable[[Job, JobResult], None] | None = None,
+    on_plan: Callable[[list[Job]], None] | None = None,
+) -> BenchResult:
+    """Run any list of jobs (a bench, a sweep) and write the run directory; ``options`` go to config.json."""
+    if not jobs:
+        raise NetadInputError("nothing to run: the job list is empty")
+    # Load (and cache) each dataset once up front: user errors surface before any work is spread out,
+    # and workers then read the parsed cache.
+    from netad.datasets import load
+
+    dataset_info = {}
+    for job in jobs:
+        if job.dataset not in dataset_info:
+            dataset_info[job.dataset] = load(job.dataset, job.dataset_path, **job.dataset_options).describe()
+
+    hint = f"{jobs[0].dataset}-{jobs[0].protocol}".replace(":", "_").replace("/", "_")
+    run_dir = _prepare_run_dir(out, overwrite, hint) if write else None
+    if on_plan is not None:
+        on_plan(jobs)
+    started = dt.datetime.now(dt.timezone.utc)
+    finished = execute(jobs, str(run_dir / "scores") if run_dir else None, n_jobs, backend, on_done)
+
+    rows, per_category, errors, splits = [], [], [], {}
+    for job, result in finished:
+        if result.error:
+            errors.append({"job": job.key, "error": result.error})
+            continue
+        rows.extend(result.rows)
+        per_category.extend(result.per_category)
+        splits[f"{job.dataset}__{job.protocol}__seed{job.seed}"] = result.split_info
+    results = pd.DataFrame(rows)
+    summary = summarise(results)
+    per_category_frame = pd.DataFrame(per_category)
+
+    if run_dir is not None:
+        results.to_csv(run_dir / "results.csv", index=False)
+        summary.to_csv(run_dir / "summary.csv", index=False)
+        per_category_frame.to_csv(run_dir / "per_category.csv", index=False)
+        config = {
+            "netad_run_format": 1,
+            "command": sys.argv if Path(sys.argv[0]).name == "netad" else None,
+            "started_utc": started.isoformat(),
+            "finished_utc": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "options": options or {},
+            "oracle_thresholds_used": any("oracle" in job.thresholds for job in jobs),
+            "jobs": [job.to_dict() for job in jobs],
+            "datasets": dataset_info,
+            "splits": splits,
+            "versions": _versions(),
+            "errors": errors,
+        }
+        (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    return BenchResult(results, summary, per_category_frame, errors, run_dir)

@@ -1,0 +1,109 @@
+"""The benchmark runner on the embedded NSL-KDD sample: the run-directory contract and honest thresholds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from netad.bench import plan, run
+from netad.errors import NetadInputError
+
+REQUIRED_COLUMNS = {
+    "dataset", "protocol", "detector", "seed", "threshold_strategy", "threshold", "precision", "recall",
+    "f1", "auroc", "auprc", "fit_seconds", "score_seconds",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "bench"
+    return run(
+        "nsl-kdd-sample", "iforest,pca", seeds=[0, 1], threshold="p99,best-f1,oracle", out=out,
+        max_train=3000, n_jobs=1,
+    )  # fmt: skip
+
+
+def test_run_directory_holds_results_summary_config_and_scores(small_run):
+    run_dir = small_run.run_dir
+    results = pd.read_csv(run_dir / "results.csv")
+    assert REQUIRED_COLUMNS <= set(results.columns)
+    assert len(results) == 2 * 2 * 3  # detectors x seeds x threshold strategies
+    summary = pd.read_csv(run_dir / "summary.csv")
+    assert set(summary["n_seeds"]) == {2}
+    assert {"f1_mean", "f1_std", "auroc_mean", "auroc_std"} <= set(summary.columns)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["options"]["seeds"] == [0, 1]
+    sources = config["datasets"]["nsl-kdd-sample"]["sources"]
+    assert sources and all(len(s["sha256"]) == 64 for s in sources)
+    assert config["versions"]["scikit-learn"] != "not installed"
+    assert len(list((run_dir / "scores").glob("*.parquet"))) == 4
+    assert (run_dir / "per_category.csv").exists()
+
+
+def test_saved_scores_reproduce_the_reported_metrics(small_run):
+    results = pd.read_csv(small_run.run_dir / "results.csv")
+    for path in (small_run.run_dir / "scores").glob("*.parquet"):
+        scores = pd.read_parquet(path)
+        detector, seed = path.stem.split("__")[2], int(path.stem.split("seed")[-1])
+        row = results[(results.detector == detector) & (results.seed == seed)].iloc[0]
+        assert row["auroc"] == pytest.approx(roc_auc_score(scores["label"], scores["score"]), abs=1e-6)
+        assert row["auprc"] == pytest.approx(average_precision_score(scores["label"], scores["score"]), abs=1e-6)
+
+
+def test_oracle_threshold_is_labelled_and_never_worse_on_test_f1(small_run):
+    results = small_run.results
+    oracle = results[results.threshold_strategy == "oracle"]
+    assert oracle["threshold_source"].str.contains("oracle").all()
+    honest = results[results.threshold_strategy != "oracle"]
+    assert (honest["threshold_source"] == "validation").all()
+    for (_detector, _seed), group in results.groupby(["detector", "seed"]):
+        best = group.set_index("threshold_strategy")["f1"]
+        assert best["oracle"] >= best["p99"] - 1e-12
+        assert best["oracle"] >= best["best-f1"] - 1e-12
+
+
+def test_detectors_beat_chance_on_the_official_test_file(small_run):
+    assert (small_run.results["auroc"] > 0.8).all()
+    # NSL-KDD's KDDTest+ has 22,544 rows: the protocol tests on the official file
+    assert set(small_run.results["n_test"]) == {22544}
+
+
+def test_parallel_run_gives_the_same_numbers_as_serial():
+    kwargs = dict(seeds=[3], max_train=2000, write=False)
+    serial = run("nsl-kdd-sample", "iforest,pca", n_jobs=1, **kwargs).results
+    parallel = run("nsl-kdd-sample", "iforest,pca", n_jobs=2, **kwargs).results
+    columns = ["detector", "seed", "threshold", "f1", "auroc"]
+    pd.testing.assert_frame_equal(serial[columns], parallel[columns])
+
+
+def test_existing_output_directory_is_never_overwritten(tmp_path):
+    (tmp_path / "keep.txt").write_text("user data")
+    with pytest.raises(NetadInputError, match="not empty"):
+        run("nsl-kdd-sample", "pca", seeds=[0], out=tmp_path, max_train=500)
+    assert (tmp_path / "keep.txt").read_text() == "user data"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"detectors": "iforest,nosuch"}, "unknown detector"),
+        ({"protocol": "nosuch"}, "unknown protocol"),
+        ({"threshold": "p150"}, "percentile"),
+        ({"detector_params": {"iforest": {"n_trees": 5}}}, "n_trees"),
+        ({"detector_params": {"lof": {"n_neighbors": 5}}}, "not in this run"),
+    ],
+)
+def test_plan_rejects_bad_options_before_any_work(kwargs, message):
+    options = {"datasets": "nsl-kdd-sample", "detectors": "iforest", "seeds": [0]} | kwargs
+    with pytest.raises(NetadInputError, match=message):
+        plan(**options)
+
+
+def test_max_train_caps_the_training_rows():
+    result = run("nsl-kdd-sample", "pca", seeds=[0], max_train=1000, write=False)
+    assert int(result.results["n_train"].iloc[0]) <= 1000
+    assert np.isfinite(result.results["auroc"]).all()

@@ -1,0 +1,90 @@
+"""The netad command: leaderboard and run directory on success, one-line errors and exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from netad.cli import app
+
+runner = CliRunner()
+
+
+def test_bench_prints_a_leaderboard_and_writes_the_run_directory(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["bench", "-d", "nsl-kdd-sample", "-m", "iforest,pca", "--seeds", "0,1", "--max-train", "2000",
+              "-o", str(out), "-j", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "iforest" in result.stdout and "±" in result.stdout
+    assert len(pd.read_csv(out / "results.csv")) == 4
+
+
+def test_bench_on_a_user_csv_with_label_column_and_normal_label(tmp_path, shared_data):
+    frame = pd.read_csv(shared_data / "unsw-nb15" / "UNSW_NB15_training-set.csv.xz", nrows=4000)
+    path = tmp_path / "flows.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(
+        app, ["bench", "-d", f"csv:{path}", "--label-column", "attack_cat", "--normal-label", "Normal",
+              "--drop-columns", "id,label", "-m", "iforest", "--seeds", "0", "-o", str(tmp_path / "run"), "-j", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    results = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert results["auroc"].iloc[0] > 0.6
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "-d", "nosuch-dataset", "-m", "iforest"], "nosuch-dataset"),
+        (["bench", "-d", "nsl-kdd-sample", "-m", "nosuch"], "unknown detector"),
+        (
+            ["bench", "-d", "csv:/nonexistent/flows.csv", "--label-column", "y", "--normal-label", "0"],
+            "flows.csv",
+        ),
+        (["bench", "-d", "nsl-kdd-sample", "--seeds", "a,b"], "--seeds"),
+        (["bench", "-d", "nsl-kdd-sample", "--param", "iforest"], "KEY=VALUE"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bench_csv_missing_label_column_names_the_column(tmp_path):
+    path = tmp_path / "flows.csv"
+    path.write_text("a,b,c\n1,2,x\n3,4,y\n")
+    result = runner.invoke(
+        app,
+        ["bench", "-d", f"csv:{path}", "--label-column", "verdict", "--normal-label", "ok", "-m", "iforest"],
+    )
+    assert result.exit_code == 2
+    assert "verdict" in result.output and "flows.csv" in result.output
+
+
+def test_datasets_and_detectors_list_everything():
+    listed = runner.invoke(app, ["detectors"])
+    assert listed.exit_code == 0
+    for name in ("iforest", "ocsvm", "lof", "elliptic", "pca", "mlp"):
+        assert name in listed.stdout
+    found = runner.invoke(app, ["datasets"])
+    assert found.exit_code == 0, found.output
+    for name in ("nsl-kdd", "unsw-nb15", "kddcup99", "cicids2017", "iot23"):
+        assert name in found.stdout
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "import sys\nfrom netad.cli import app\n"
+        "try:\n    app(['bench', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip().endswith("NO-TORCH")
