@@ -39,8 +39,14 @@ _PROTOCOLS: dict[str, str] = {
 
 # options each protocol accepts, with their defaults (None = decided from the data)
 _OPTIONS: dict[str, dict[str, Any]] = {
-    "novelty": {"val_fraction": None, "val_attacks": True, "test_fraction": 0.2},
-    "weak": {"val_fraction": None, "val_attacks": True, "test_fraction": 0.2, "labelled_ratio": 0.01},
+    "novelty": {"val_fraction": None, "val_attacks": True, "test_fraction": 0.2, "test_attack_fraction": None},
+    "weak": {
+        "val_fraction": None,
+        "val_attacks": True,
+        "test_fraction": 0.2,
+        "test_attack_fraction": None,
+        "labelled_ratio": 0.01,
+    },
     "kdd-8000-2000": {"sizes": (8000, 2000), "val_fraction": 0.2, "val_attacks": True},
     "dagmm": {"val_fraction": 0.1, "val_attacks": False},
     "zero-shot": {
@@ -211,11 +217,37 @@ class _Cut:
 
 def _novelty(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
     pool, test, val_fraction, notes = _training_partition(ds, rng, opts)
+    if opts.get("test_attack_fraction") is not None:
+        test = _thin_test_attacks(ds, test, float(opts["test_attack_fraction"]), rng, notes)
     train, validation = _carve_validation(ds, pool, val_fraction, opts["val_attacks"], rng)
     opts["val_fraction"] = val_fraction
     if not (ds.label[train] == 0).any():
         raise NetadInputError(f"novelty split of {ds.name!r}: the training partition has no normal rows")
     return _Cut(train, validation, test, notes=notes)
+
+
+def _thin_test_attacks(
+    ds: Dataset, test: np.ndarray, fraction: float, rng: np.random.Generator, notes: list[str]
+) -> np.ndarray:
+    """Keep every test normal and a stratified sample of test attacks so attacks are ``fraction`` of the test set.
+
+    Reproduces test sets with rare attacks (e.g. the UNSW-NB15 AE seed's ~2.2%); attacks left out are unused.
+    """
+    if not 0 < fraction < 1:
+        raise NetadInputError(f"option test_attack_fraction must be in (0, 1), got {fraction}")
+    normal, attack = test[ds.label[test] == 0], test[ds.label[test] == 1]
+    wanted = int(round(fraction / (1 - fraction) * len(normal)))
+    if wanted >= len(attack):
+        notes.append(
+            f"test_attack_fraction={fraction}: only {len(attack):,} test attacks for {len(normal):,} normals; kept all"
+        )
+        return test
+    kept = _cap(attack, ds.attack_category, max(wanted, 1), rng)
+    notes.append(
+        f"test attacks thinned to {len(kept):,} of {len(attack):,} (stratified by category) so that attacks are "
+        f"{len(kept) / (len(kept) + len(normal)):.2%} of the {len(kept) + len(normal):,} test rows"
+    )
+    return np.sort(np.concatenate([normal, kept]))
 
 
 def _weak(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:

@@ -264,3 +264,15 @@ def test_unknown_protocol_and_option_errors_list_what_is_accepted(nsl) -> None:
         make_split(nsl, "weak", labeled_ratio=0.1)
     with pytest.raises(NetadInputError, match="supervision"):
         make_split(nsl, "novelty").fit_data("self-supervised")
+
+
+def test_novelty_test_attack_fraction_thins_attacks_and_keeps_every_normal():
+    dataset = _dataset("unsw-nb15")
+    full = make_split(dataset, "novelty", seed=0)
+    thin = make_split(dataset, "novelty", seed=0, test_attack_fraction=0.022)
+    assert np.array_equal(full.test.rows[full.test.label == 0], thin.test.rows[thin.test.label == 0])
+    assert thin.test.label.mean() == pytest.approx(0.022, abs=0.002)
+    assert set(thin.test.rows) <= set(full.test.rows)
+    assert not set(thin.test.rows) & set(thin.train.rows)
+    # every attack family is still represented
+    assert set(thin.test.attack_category) == set(full.test.attack_category)
