@@ -217,9 +217,12 @@ class _Cut:
 
 def _novelty(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
     pool, test, val_fraction, notes = _training_partition(ds, rng, opts)
-    if opts.get("test_attack_fraction") is not None:
-        test = _thin_test_attacks(ds, test, float(opts["test_attack_fraction"]), rng, notes)
     train, validation = _carve_validation(ds, pool, val_fraction, opts["val_attacks"], rng)
+    if opts.get("test_attack_fraction") is not None:
+        # the same rare-attack mix in validation, so that a threshold tuned there (best-f1) transfers to test
+        test = _thin_test_attacks(ds, test, float(opts["test_attack_fraction"]), rng, notes)
+        if opts["val_attacks"]:
+            validation = _thin_test_attacks(ds, validation, float(opts["test_attack_fraction"]), rng, notes)
     opts["val_fraction"] = val_fraction
     if not (ds.label[train] == 0).any():
         raise NetadInputError(f"novelty split of {ds.name!r}: the training partition has no normal rows")
@@ -229,7 +232,7 @@ def _novelty(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cu
 def _thin_test_attacks(
     ds: Dataset, test: np.ndarray, fraction: float, rng: np.random.Generator, notes: list[str]
 ) -> np.ndarray:
-    """Keep every test normal and a stratified sample of test attacks so attacks are ``fraction`` of the test set.
+    """Keep every normal and a stratified sample of attacks so attacks are ``fraction`` of the part's rows.
 
     Reproduces test sets with rare attacks (e.g. the UNSW-NB15 AE seed's ~2.2%); attacks left out are unused.
     """
@@ -244,8 +247,8 @@ def _thin_test_attacks(
         return test
     kept = _cap(attack, ds.attack_category, max(wanted, 1), rng)
     notes.append(
-        f"test attacks thinned to {len(kept):,} of {len(attack):,} (stratified by category) so that attacks are "
-        f"{len(kept) / (len(kept) + len(normal)):.2%} of the {len(kept) + len(normal):,} test rows"
+        f"attacks thinned to {len(kept):,} of {len(attack):,} (stratified by category) so that attacks are "
+        f"{len(kept) / (len(kept) + len(normal)):.2%} of {len(kept) + len(normal):,} rows (test, then validation)"
     )
     return np.sort(np.concatenate([normal, kept]))
 

@@ -272,6 +272,7 @@ def test_novelty_test_attack_fraction_thins_attacks_and_keeps_every_normal():
     thin = make_split(dataset, "novelty", seed=0, test_attack_fraction=0.022)
     assert np.array_equal(full.test.rows[full.test.label == 0], thin.test.rows[thin.test.label == 0])
     assert thin.test.label.mean() == pytest.approx(0.022, abs=0.002)
+    assert thin.validation.label.mean() == pytest.approx(0.022, abs=0.004)
     assert set(thin.test.rows) <= set(full.test.rows)
     assert not set(thin.test.rows) & set(thin.train.rows)
     # every attack family is still represented

@@ -66,6 +66,7 @@ def plan(
     protocol_options: dict[str, Any] | None = None,
     max_train: int | None = None,
     save_scores: bool = True,
+    preprocess: dict[str, Any] | None = None,
 ) -> list[Job]:
     """Validate the options (before any heavy work) and expand them into jobs."""
     from netad.detectors import available as available_detectors
@@ -108,6 +109,7 @@ def plan(
             protocol_options=dict(protocol_options or {}),
             max_train=max_train,
             save_scores=save_scores,
+            preprocess=dict(preprocess or {}),
         )
         for dataset in dataset_names
         for seed in seeds
@@ -202,6 +204,7 @@ def run(
     n_jobs: int = -1,
     backend: str = "joblib",
     save_scores: bool = True,
+    preprocess: dict[str, Any] | None = None,
     write: bool = True,
     overwrite: bool = False,
     on_done: Callable[[Job, JobResult], None] | None = None,
@@ -214,7 +217,7 @@ def run(
     """
     jobs = plan(
         datasets, detectors, seeds, protocol, threshold, detector_params, dataset_path,
-        dataset_options, protocol_options, max_train, save_scores and write,
+        dataset_options, protocol_options, max_train, save_scores and write, preprocess,
     )  # fmt: skip
     options = {
         "datasets": _as_list(datasets),
@@ -227,6 +230,7 @@ def run(
         "dataset_options": dataset_options or {},
         "protocol_options": protocol_options or {},
         "max_train": max_train,
+        "preprocess": preprocess or {},
         "n_jobs": n_jobs,
         "backend": backend,
     }

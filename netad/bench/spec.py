@@ -19,6 +19,7 @@ class Job:
     dataset_path: str | None = None
     dataset_options: dict[str, Any] = field(default_factory=dict)
     protocol_options: dict[str, Any] = field(default_factory=dict)
+    preprocess: dict[str, Any] = field(default_factory=dict)  # FlowPreprocessor options (scaler, log1p, ...)
     max_train: int | None = None
     save_scores: bool = True
     variant: str = ""  # a label for one parameter setting in a sweep, e.g. "bottleneck=8"
