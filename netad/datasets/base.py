@@ -105,7 +105,7 @@ class Dataset:
             "attacks": int(self.label.sum()),
             "official_split": None
             if self.official_split is None
-            else {str(k): int(v) for k, v in zip(*np.unique(self.official_split, return_counts=True))},
+            else {str(k): int(v) for k, v in zip(*np.unique(self.official_split, return_counts=True), strict=True)},
             "sources": [s.to_dict() for s in self.sources],
             "dropped_rows": dict(self.dropped_rows),
             "notes": list(self.notes),
