@@ -90,12 +90,15 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         (``dropped_duplicate_``: dropped -> kept).
     max_categories : cap on one-hot columns per categorical column; rarer categories share one
         "infrequent" column (scikit-learn's ``OneHotEncoder(max_categories=...)``).
+    unknown_indicator : add a ``<column>_<unknown>`` 0/1 column per categorical column, set when the category
+        was never seen at fit. Without it such rows are all-zero one-hot rows and their clearest signal (a
+        protocol or service never seen in normal traffic) is lost; it is constant 0 on the training rows.
 
     Fitted attributes
     -----------------
     feature_names_in_, n_features_in_, numeric_columns_, categorical_columns_, log1p_columns_, scaler_ (the
     fitted scikit-learn scaler or None), encoder_ (the fitted OneHotEncoder or None), dropped_constant_,
-    dropped_duplicate_, n_features_out_.
+    dropped_duplicate_, unknown_indicator_columns_, n_features_out_.
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         drop_constant: bool = True,
         drop_duplicate_columns: bool = True,
         max_categories: int | None = None,
+        unknown_indicator: bool = True,
     ) -> None:
         self.categorical_columns = categorical_columns
         self.scaler = scaler
@@ -113,6 +117,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         self.drop_constant = drop_constant
         self.drop_duplicate_columns = drop_duplicate_columns
         self.max_categories = max_categories
+        self.unknown_indicator = unknown_indicator
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, **kwargs: Any) -> FlowPreprocessor:
@@ -173,9 +178,13 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         self.n_features_in_ = len(names_in)
         self.numeric_columns_ = numeric_kept
         self.categorical_columns_ = categorical_kept
+        self.unknown_indicator_columns_ = (
+            [f"{c}_<unknown>" for c in categorical_kept] if self.unknown_indicator and self.encoder_ else []
+        )
         self._feature_names_out = np.asarray(
             numeric_kept
-            + ([] if self.encoder_ is None else list(self.encoder_.get_feature_names_out(categorical_kept))),
+            + ([] if self.encoder_ is None else list(self.encoder_.get_feature_names_out(categorical_kept)))
+            + self.unknown_indicator_columns_,
             dtype=object,
         )
         self.n_features_out_ = len(self._feature_names_out)
@@ -267,7 +276,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         unknown = self.unknown_category_counts(frame)
         if unknown:
             logger.info(
-                "%s: categories not seen at fit are encoded as all zeros: %s",
+                "%s: categories not seen at fit (all-zero one-hot, flagged in <unknown> columns if enabled): %s",
                 what,
                 ", ".join(f"{c!r}: {n:,} rows" for c, n in unknown.items()),
             )
@@ -292,9 +301,12 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
                     block = self.scaler_.transform(block)  # in place: the scaler was made with copy=False
                 out[start:stop, :p] = block
             if self.encoder_ is not None:
-                out[start:stop, p:] = self.encoder_.transform(
-                    self._categorical_block(categorical.iloc[start:stop], self.categorical_columns_)
-                )
+                chunk = self._categorical_block(categorical.iloc[start:stop], self.categorical_columns_)
+                n_unknown = len(self.unknown_indicator_columns_)
+                out[start:stop, p : self.n_features_out_ - n_unknown] = self.encoder_.transform(chunk)
+                for j, categories in enumerate(self.encoder_.categories_ if n_unknown else []):
+                    column = self.n_features_out_ - n_unknown + j
+                    out[start:stop, column] = ~np.isin(chunk[:, j], categories)
         return out
 
     def unknown_category_counts(self, X: pd.DataFrame) -> dict[str, int]:

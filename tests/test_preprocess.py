@@ -70,19 +70,24 @@ def test_transform_returns_float32_c_contiguous_with_named_columns(nsl, nsl_spli
     assert set(fitted.categorical_columns_) <= set(nsl.categorical_columns)
 
 
-def test_unseen_category_at_transform_gives_zeros_and_is_counted(nsl_split, caplog) -> None:
+def test_unseen_category_at_transform_gives_zeros_is_flagged_and_counted(nsl_split, caplog) -> None:
     train = nsl_split.train.features
     services = train["service"].value_counts()
     held_out = services.index[len(services) // 2]  # a mid-frequency service, absent at fit
     fit_rows = train[train["service"] != held_out]
     pre = FlowPreprocessor(categorical_columns=["protocol_type", "service", "flag"]).fit(fit_rows)
-    with caplog.at_level(logging.WARNING, logger="netad.preprocess"):
+    with caplog.at_level(logging.INFO, logger="netad.preprocess"):
         X = pre.transform(train)
-    names = pre.get_feature_names_out()
-    service_block = X[:, [i for i, n in enumerate(names) if n.startswith("service_")]]
+    names = list(pre.get_feature_names_out())
+    service_block = X[:, [i for i, n in enumerate(names) if n.startswith("service_") and "<unknown>" not in n]]
     unseen = (train["service"] == held_out).to_numpy()
     assert unseen.sum() == services[held_out]
     assert (service_block[unseen] == 0).all() and (service_block[~unseen].sum(axis=1) == 1).all()
+    indicator = X[:, names.index("service_<unknown>")]
+    assert np.array_equal(indicator == 1, unseen)
+    assert not X[:, names.index("flag_<unknown>")].any()
+    no_indicator = FlowPreprocessor(categorical_columns=["protocol_type", "service", "flag"], unknown_indicator=False)
+    assert "service_<unknown>" not in no_indicator.fit(fit_rows).get_feature_names_out()
     assert pre.unknown_category_counts(train) == {"service": int(services[held_out])}
     assert "service" in caplog.text and f"{int(services[held_out]):,}" in caplog.text
 
@@ -156,7 +161,7 @@ def test_max_categories_caps_the_one_hot_columns(nsl_split) -> None:
     pre = FlowPreprocessor(categorical_columns=["protocol_type", "service", "flag"], max_categories=5).fit(train)
     names = pre.get_feature_names_out()
     assert train["service"].nunique() > 5
-    assert sum(n.startswith("service_") for n in names) == 5
+    assert sum(n.startswith("service_") and "<unknown>" not in n for n in names) == 5
     assert pre.transform(train.iloc[:1000]).shape[1] == len(names)
 
 

@@ -1,0 +1,169 @@
+"""``DeepDetector``: what every PyTorch detector in netad shares (training settings, fit, batched scoring).
+
+A subclass writes only the model-specific part:
+
+- ``_build(n_features) -> nn.Module``   the network (built under the detector's seed);
+- ``_loss(batch) -> tensor | {"loss": tensor, ...}``   mean loss of a mini-batch (extras are logged);
+- ``_score_batch(xb) -> tensor``   per-row anomaly score of a batch, higher = more anomalous;
+
+and, when needed, the hooks ``_val_loss``, ``_on_epoch_start``, ``_on_epoch_end``, ``_step`` (custom
+optimisation step, e.g. GANs) and ``_train_arrays`` (what is batched: X, or (X, y), ...). Training runs through
+the one loop in :mod:`netad.nn.trainer`. A model with its own ``_step`` (e.g. a GAN's alternating updates)
+builds its optimizers in ``_build`` with ``netad.nn.make_optimizer(self._train_config(), params)`` so they
+honour the common ``optimizer``/``lr``/``weight_decay`` settings. This module imports torch;
+``netad.detectors`` does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from netad.detectors.base import BaseDetector
+from netad.nn import TrainConfig, predict_batches, resolve_device, seeded, thread_limit, train
+
+
+class DeepDetector(BaseDetector):
+    """Base of the PyTorch detectors: common training parameters, ``_fit`` = build + train, batched ``_score``.
+
+    Parameters
+    ----------
+    epochs, batch_size, lr, optimizer, weight_decay
+        Training settings (``optimizer`` in adam, adamw, sgd, rmsprop).
+    patience
+        Early stopping: epochs without improvement of the validation loss before stopping; the best weights
+        are restored. None or 0 trains all ``epochs`` and keeps the final weights.
+    validation_fraction
+        Share of the training rows held out (seeded) for early stopping; 0 monitors the training loss.
+    grad_clip
+        Maximum global gradient L2 norm (None = no clipping).
+    lr_schedule
+        ``none``, ``plateau`` (halve on a stalled validation loss) or ``cosine``.
+    device
+        ``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda``, ``cuda:1``...
+    n_threads
+        torch CPU threads during fit and scoring (restored afterwards); None leaves torch's setting.
+    verbose
+        Show a Rich progress bar on stderr while training.
+    threshold, random_state
+        As in every netad detector; ``random_state`` seeds weight init, shuffling, the validation split,
+        dropout and Monte-Carlo scoring locally (the global torch RNG is left untouched).
+    """
+
+    _score_batch_size: int = 2048  # rows per scoring pass: activations stay in L2 cache
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 50,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        patience: int | None = 10,
+        validation_fraction: float = 0.1,
+        grad_clip: float | None = None,
+        lr_schedule: str = "none",
+        device: str = "auto",
+        n_threads: int | None = None,
+        verbose: bool = False,
+        threshold: Any = "p99",
+        random_state: int | None = None,
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.grad_clip = grad_clip
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+        self.threshold = threshold
+        self.random_state = random_state
+
+    # -- model-specific part (subclasses) --------------------------------------------------------------
+    def _build(self, n_features: int) -> nn.Module:
+        raise NotImplementedError
+
+    def _loss(self, batch: Any) -> Any:
+        raise NotImplementedError
+
+    def _score_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- optional hooks ----------------------------------------------------------------------------------
+    _val_loss: Any = None
+    """A ``batch -> loss`` used on validation rows instead of ``_loss`` (None = ``_loss``)."""
+    _step: Any = None
+    """A ``batch -> loss`` that performs the whole optimisation step itself (None = the trainer's step)."""
+
+    def _on_epoch_start(self, epoch: int) -> None:
+        """Called before each epoch (0-based): schedules such as a KL warm-up go here."""
+
+    def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Called after each epoch with its logs; return True to stop training."""
+        return None
+
+    def _check_params(self) -> None:
+        """Validate model-specific parameters before anything is built (raise NetadInputError)."""
+
+    def _train_arrays(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, ...]:
+        """The arrays the trainer batches together (default: X alone)."""
+        return X
+
+    # -- shared machinery --------------------------------------------------------------------------------
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            patience=self.patience,
+            validation_fraction=self.validation_fraction,
+            grad_clip=self.grad_clip,
+            lr_schedule=self.lr_schedule,
+            device=self.device,
+            n_threads=self.n_threads,
+            verbose=self.verbose,
+            random_state=self.random_state,
+        ).check()
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
+        config = self._train_config()
+        self._check_params()
+        device = resolve_device(self.device)
+        self.device_ = str(device)
+        with thread_limit(self.n_threads), seeded(self.random_state, device, salt=0):
+            self.module_ = self._build(X.shape[1]).to(device)
+        result = train(
+            self.module_,
+            self._train_arrays(X, y),
+            self._loss if self._step is None else None,
+            config,
+            val_loss=self._val_loss,
+            step=self._step,
+            on_epoch_start=self._on_epoch_start,
+            on_epoch_end=self._on_epoch_end,
+        )
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        self.n_epochs_ = result.n_epochs
+        self.stopped_early_ = result.stopped_early
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        return predict_batches(
+            self._score_batch,
+            X,
+            module=self.module_,
+            batch_size=self._score_batch_size,
+            device=torch.device(self.device_),
+            n_threads=self.n_threads,
+        )
