@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from netad.errors import NetadInputError
@@ -107,7 +108,7 @@ def _leaderboard(summary: Any, title: str) -> Table:
         )
         table.add_row(
             row["dataset"],
-            row["detector"] + (f"[{row['variant']}]" if row.get("variant") else ""),
+            escape(row["detector"] + (f"[{row['variant']}]" if row.get("variant") else "")),
             strategy,
             _fmt(row["f1_mean"], row["f1_std"]),
             _fmt(row["precision_mean"], row["precision_std"]),
@@ -184,6 +185,13 @@ def bench(
         list[str] | None,
         typer.Option("--protocol-option", help="Protocol option KEY=VALUE (repeatable), e.g. unseen='[\"Bot\"]'."),
     ] = None,
+    preprocess_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--preprocess-option",
+            help="FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard|minmax|robust, log1p=true, ...",
+        ),
+    ] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel jobs (joblib); -1 = all cores.")] = -1,
     no_scores: Annotated[bool, typer.Option("--no-scores", help="Do not save per-row test scores.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
@@ -229,7 +237,8 @@ def bench(
             detector_params=_parse_detector_params(param),
             dataset_path=str(data_path) if data_path else None,
             dataset_options=dataset_options, protocol_options=_parse_assignments(protocol_option, "--protocol-option"),
-            max_train=max_train, n_jobs=n_jobs, save_scores=not no_scores, overwrite=overwrite,
+            max_train=max_train, n_jobs=n_jobs, preprocess=_parse_assignments(preprocess_option, "--preprocess-option"),
+            save_scores=not no_scores, overwrite=overwrite,
             on_done=on_done, on_plan=on_plan,
         )  # fmt: skip
     finally:
@@ -287,6 +296,243 @@ def version() -> None:
     from netad import __version__
 
     stdout.print(__version__)
+
+
+def _sweep_table(table: Any, title: str) -> Table:
+    """The sweep table in file order: one line per (dataset, detector, variant, threshold)."""
+    out = Table(title=title, title_justify="left")
+    several = table["dataset"].nunique() > 1 or table["detector"].nunique() > 1
+    columns = (["dataset", "detector"] if several else []) + [
+        "variant", "threshold", "F1", "precision", "recall", "AUROC", "AUPRC", "fit s",
+    ]  # fmt: skip
+    for column in columns:
+        left = column in ("dataset", "detector", "variant", "threshold")
+        out.add_column(column, justify="left" if left else "right", no_wrap=True)
+    from rich.markup import escape
+
+    for _, row in table.iterrows():
+        cells = [escape(row["dataset"]), row["detector"]] if several else []
+        strategy = row["threshold_strategy"] + (" \\[oracle]" if row["threshold_strategy"] == "oracle" else "")
+        cells += [
+            escape(row["variant"]) if isinstance(row["variant"], str) and row["variant"] else "-", strategy,
+            _fmt(row["f1_mean"], row["f1_std"]), _fmt(row["precision_mean"], row["precision_std"]),
+            _fmt(row["recall_mean"], row["recall_std"]), _fmt(row["auroc_mean"], row["auroc_std"]),
+            _fmt(row["auprc_mean"], row["auprc_std"]), f"{row['fit_seconds_mean']:.2f}",
+        ]  # fmt: skip
+        out.add_row(*cells)
+    return out
+
+
+@app.command()
+@_user_errors
+def sweep(
+    config: Annotated[
+        Path, typer.Argument(help="Sweep file (.toml, or .yaml with pyyaml installed); see examples/sweeps/.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Run directory (default runs/<time>-sweep-<name>). Must not exist."),
+    ] = None,
+    n_jobs: Annotated[
+        int | None, typer.Option("--n-jobs", "-j", help="Parallel jobs (default: the file's n_jobs, else all cores).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting KEY=VALUE (repeatable): max_train=5000, params.epochs=3."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the variants and jobs; run nothing.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw the metric-vs-parameter plots.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Run a parameter sweep from a file: one job per variant and seed; sweep.csv (mean ± std) and plots."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from netad.bench.sweep import describe_jobs, load_config, run_sweep
+
+    loaded = load_config(config, _parse_assignments(set_, "--set"))
+    if dry_run:
+        for line in describe_jobs(loaded):
+            stdout.print(line, highlight=False, soft_wrap=True, markup=False)
+        counts = (
+            f"{len(loaded.datasets)} dataset(s) x {len(loaded.detectors)} detector(s) x {len(loaded.variants)} "
+            f"variant(s) x {len(loaded.seeds)} seed(s)"
+        )
+        strategies = ", ".join(loaded.thresholds)
+        stdout.print(f"{len(loaded.jobs())} jobs = {counts}; thresholds {strategies}", highlight=False)
+        return
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=stderr, transient=False, disable=not stderr.is_terminal and not verbose,
+    )  # fmt: skip
+    state: dict[str, Any] = {}
+
+    def on_plan(jobs: list[Any]) -> None:
+        stderr.print(f"sweep {loaded.name}: running {len(jobs)} jobs ...", highlight=False)
+        state["task"] = progress.add_task("jobs", total=len(jobs))
+        progress.start()
+
+    def on_done(job: Any, result: Any) -> None:
+        progress.advance(state["task"])
+        if result.error:
+            stderr.print(f"[yellow]job {job.key} failed:[/] {result.error}", highlight=False)
+
+    try:
+        result = run_sweep(loaded, out, n_jobs=n_jobs, overwrite=overwrite, plots=not no_plots, on_done=on_done,
+                           on_plan=on_plan)  # fmt: skip
+    finally:
+        progress.stop()
+    if not result.table.empty:
+        seeds = ",".join(str(s) for s in loaded.seeds)
+        stdout.print(_sweep_table(result.table, f"netad sweep {loaded.name} — {loaded.protocol}, seeds {seeds}"))
+    stderr.print(f"run directory: {result.run_dir} (sweep.csv, plots/)", highlight=False)
+    if result.errors:
+        stderr.print(f"[red]{len(result.errors)} job(s) failed[/]; see config.json")
+        raise typer.Exit(1)
+
+
+def _single_job(
+    dataset: str, detector: str, protocol: str, seed: int, param: list[str] | None, max_train: int | None,
+    data_path: Path | None, preprocess_option: list[str] | None, threshold: str = "p99",
+) -> Any:  # fmt: skip
+    """One benchmark job from command-line options, validated like `netad bench`."""
+    from netad.bench import plan
+
+    if "," in dataset or "," in detector:
+        raise NetadInputError("give one dataset and one detector (no commas)")
+    return plan(
+        dataset, detector, [seed], protocol, threshold, _parse_detector_params(param),
+        str(data_path) if data_path else None, max_train=max_train, save_scores=False,
+        preprocess=_parse_assignments(preprocess_option, "--preprocess-option"),
+    )[0]  # fmt: skip
+
+
+_PREPROCESS_HELP = "FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard|minmax|robust, log1p=true, ..."
+
+
+@app.command()
+@_user_errors
+def explain(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the plot, CSVs and alerts.json.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")] = (
+        "nsl-kdd-sample"
+    ),
+    detector: Annotated[str, typer.Option("--detector", "-m", help="Detector name.")] = "autoencoder",
+    protocol: Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")] = "novelty",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the detector and the SHAP sampling.")] = 0,
+    threshold: Annotated[
+        str, typer.Option("--threshold", "-t", help="Alert threshold, chosen on validation (p99, best-f1, ...).")
+    ] = "p99",
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
+    ] = None,
+    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
+    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
+    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    n_alerts: Annotated[int, typer.Option("--n-alerts", help="Explain this many top-scoring test alerts.")] = 50,
+    top_k: Annotated[int, typer.Option("--top-k", help="Contributing features listed per alert.")] = 5,
+    method: Annotated[str, typer.Option("--method", help="SHAP explainer: auto, permutation, exact, kernel.")] = "auto",
+    n_background: Annotated[
+        int, typer.Option("--n-background", help="Training normals in the SHAP background sample.")
+    ] = 100,
+    max_evals: Annotated[
+        int | None, typer.Option("--max-evals", help="Model evaluations per alert (permutation explainer).")
+    ] = None,
+    plot: Annotated[str, typer.Option("--plot", help="Summary plot: bar or beeswarm.")] = "bar",
+    group_categories: Annotated[
+        bool,
+        typer.Option("--group-categories/--no-group-categories", help="Sum one-hot columns into their source column."),
+    ] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Explain a detector's top test alerts with SHAP: summary plot, mean |SHAP| per feature, top features per alert."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    from netad.explain import explain_alerts
+
+    job = _single_job(dataset, detector, protocol, seed, param, max_train, data_path, preprocess_option, threshold)
+    stderr.print(f"fitting {detector} on {dataset} ({protocol}, seed {seed}), explaining alerts ...", highlight=False)
+    result = explain_alerts(
+        job, n_alerts=n_alerts, threshold=threshold, method=method, n_background=n_background, max_evals=max_evals,
+        group_categories=group_categories, top_k=top_k, plot=plot, out_dir=out,
+    )  # fmt: skip
+    importance = Table(
+        title=f"mean |SHAP| over {len(result.alerts)} alerts ({result.explanation.method}; "
+        f"{result.threshold_strategy} threshold {result.threshold:.4g})",
+        title_justify="left",
+    )
+    for column, justify in (("rank", "right"), ("feature", "left"), ("mean |SHAP|", "right"), ("mean SHAP", "right")):
+        importance.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for _, row in result.explanation.mean_abs().head(15).iterrows():
+        importance.add_row(str(row["rank"]), row["feature"], f"{row['mean_abs_shap']:.4g}", f"{row['mean_shap']:.4g}")
+    stdout.print(importance)
+    alerts = Table(title="top alerts", title_justify="left")
+    for column in ("alert", "row", "category", "score", "top features (SHAP)"):
+        alerts.add_column(column, justify="left" if column in ("category", "top features (SHAP)") else "right")
+    for i, (_, row) in enumerate(result.alerts.head(10).iterrows()):
+        top = result.explanation.top_features(3)[i]
+        alerts.add_row(
+            str(i + 1), str(row["row"]), row["attack_category"], f"{row['score']:.4g}",
+            ", ".join(f"{name} {value:+.3g}" for name, value in top),
+        )  # fmt: skip
+    stdout.print(alerts)
+    for name, path in result.files.items():
+        stderr.print(f"{name}: {path}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def latent_plot(
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")] = (
+        "nsl-kdd-sample"
+    ),
+    detector: Annotated[str, typer.Option("--detector", "-m", help="Detector name.")] = "autoencoder",
+    protocol: Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")] = "novelty",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the detector, the sample, the map.")] = 0,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
+    ] = None,
+    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
+    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
+    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    method: Annotated[str, typer.Option("--method", help="2-D projection: tsne, umap (umap-learn), pca.")] = "tsne",
+    space: Annotated[
+        str, typer.Option("--space", help="auto (latent code when the detector has one), latent or input.")
+    ] = "auto",
+    n_samples: Annotated[
+        int, typer.Option("--n-samples", help="Test rows drawn (stratified by attack category).")
+    ] = 3000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Map test flows through a detector's latent space (AE bottleneck, VAE mean) to 2-D, coloured by category."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    import numpy as np
+
+    from netad.bench.job import fit_job
+    from netad.plots import PROJECTIONS, SPACES
+    from netad.plots import latent_plot as draw
+
+    if method not in PROJECTIONS:
+        raise NetadInputError(f"--method {method!r}: use one of {', '.join(PROJECTIONS)}")
+    if space not in SPACES:
+        raise NetadInputError(f"--space {space!r}: use one of {', '.join(SPACES)}")
+    if n_samples < 5:
+        raise NetadInputError(f"--n-samples {n_samples}: need at least 5 rows")
+    job = _single_job(dataset, detector, protocol, seed, param, max_train, data_path, preprocess_option)
+    stderr.print(f"fitting {detector} on {dataset} ({protocol}, seed {seed}) ...", highlight=False)
+    fitted = fit_job(job)
+    test = fitted.split.test
+    result = draw(fitted.detector, fitted.preprocessor.transform(test.features), test.attack_category, out,
+                  method=method, space=space, n_samples=n_samples, random_state=seed)  # fmt: skip
+    table = Table(title=f"{method} of the {result.space} space ({result.embedding.shape[1]}-d)", title_justify="left")
+    table.add_column("attack category")
+    table.add_column("rows drawn", justify="right")
+    categories, counts = np.unique(result.categories, return_counts=True)
+    for category, count in sorted(zip(categories, counts, strict=True), key=lambda pair: -pair[1]):
+        table.add_row(str(category), f"{count:,}")
+    stdout.print(table)
+    stderr.print(f"plot: {result.path}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -40,8 +40,20 @@ def build_detector(name: str, params: dict[str, Any], seed: int) -> Any:
     return detector
 
 
-def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
-    """Fit and evaluate one detector on one split. Thresholds come from validation data, except ``oracle``."""
+@dataclass
+class FittedJob:
+    """A job's fitted pieces: what ``run_job`` evaluates, and what explanations and plots inspect."""
+
+    dataset: Any  # netad.datasets.base.Dataset
+    split: Any  # netad.protocols.Split
+    preprocessor: Any  # netad.preprocess.FlowPreprocessor, fitted on the fit rows
+    detector: Any  # fitted
+    n_fit: int
+    fit_seconds: float
+
+
+def fit_job(job: Job) -> FittedJob:
+    """Load the dataset, cut the split, fit the preprocessor and the detector on the fit rows only."""
     from netad.datasets import load
     from netad.preprocess import FlowPreprocessor
     from netad.protocols import make_split
@@ -51,17 +63,23 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     detector = build_detector(job.detector, job.params, job.seed)
 
     fit_frame, fit_labels = split.fit_data(detector.supervision)
-    preprocessor = FlowPreprocessor.for_dataset(dataset).fit(fit_frame)
+    preprocessor = FlowPreprocessor.for_dataset(dataset, **job.preprocess).fit(fit_frame)
     X_fit = preprocessor.transform(fit_frame)
-    n_fit = len(X_fit)
-    X_val = preprocessor.transform(split.validation.features)
-    X_test = preprocessor.transform(split.test.features)
     del fit_frame
 
     start = time.perf_counter()
     detector.fit(X_fit, fit_labels)
     fit_seconds = time.perf_counter() - start
-    del X_fit
+    return FittedJob(dataset, split, preprocessor, detector, len(X_fit), fit_seconds)
+
+
+def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
+    """Fit and evaluate one detector on one split. Thresholds come from validation data, except ``oracle``."""
+    fitted = fit_job(job)
+    dataset, split, detector = fitted.dataset, fitted.split, fitted.detector
+    n_fit, fit_seconds = fitted.n_fit, fitted.fit_seconds
+    X_val = fitted.preprocessor.transform(split.validation.features)
+    X_test = fitted.preprocessor.transform(split.test.features)
 
     validation_scores = detector.decision_function(X_val)
     start = time.perf_counter()
@@ -112,7 +130,7 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     if job.save_scores and scores_dir is not None:
         table = pd.DataFrame(
             {
-                "score": test_scores.astype(np.float32),
+                "score": test_scores.astype(np.float64),
                 "label": split.test.label.astype(np.int8),
                 "attack_category": pd.Series(split.test.attack_category, dtype="string"),
                 "row": split.test.rows.astype(np.int64),

@@ -163,5 +163,8 @@ class AutoEncoder(DeepDetector):
             return F.l1_loss(x_hat, batch)
         return F.mse_loss(x_hat, batch) + float(self.mixed_weight) * F.l1_loss(x_hat, batch)
 
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        return self.module_.encoder(xb)
+
     def _score_batch(self, xb: torch.Tensor) -> torch.Tensor:
         return reconstruction_error(xb, self.module_(xb), str(self.loss).lower(), float(self.mixed_weight))

@@ -158,6 +158,25 @@ class DeepDetector(BaseDetector):
         self.n_epochs_ = result.n_epochs
         self.stopped_early_ = result.stopped_early
 
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        """Latent code of a batch; models with an encoder override this."""
+        raise NotImplementedError(f"{type(self).__name__} has no latent code")
+
+    def embed(self, X: Any) -> np.ndarray:
+        """The latent code of each row (an autoencoder's bottleneck, a VAE's mean), float32 (rows x latent)."""
+        from netad.detectors.base import check_features
+
+        self._check_fitted()
+        X = check_features(X, self.n_features_in_, what=f"{type(self).__name__}.embed X")
+        return predict_batches(
+            self._embed_batch,
+            X,
+            module=self.module_,
+            batch_size=self._score_batch_size,
+            device=torch.device(self.device_),
+            n_threads=self.n_threads,
+        )
+
     def _score(self, X: np.ndarray) -> np.ndarray:
         return predict_batches(
             self._score_batch,

@@ -253,6 +253,9 @@ class VAE(DeepDetector):
     def _val_loss(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:  # type: ignore[override]
         return self._objective(batch, float(self.beta))
 
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        return self.module_.encode(xb)[0]  # the posterior mean
+
     def _score_batch(self, xb: torch.Tensor) -> torch.Tensor:
         net: VAENet = self.module_
         mu, logvar = net.encode(xb)

@@ -1,0 +1,276 @@
+"""Plots: sweep curves (metric vs parameter with error bars) and 2-D maps of a detector's latent space.
+
+matplotlib is an extra (``pip install "netad[plot]"``). Figures are drawn on ``matplotlib.figure.Figure``
+objects (no pyplot state, no backend switch), saved as PNG and closed.
+
+>>> fit = fit_job(Job("unsw-nb15", "novelty", "autoencoder", 0, params={"epochs": 5}))  # doctest: +SKIP
+>>> X = fit.preprocessor.transform(fit.split.test.features)                          # doctest: +SKIP
+>>> latent_plot(fit.detector, X, fit.split.test.attack_category, "latent.png")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from netad.datasets.base import NORMAL_CATEGORY
+from netad.errors import NetadInputError
+
+log = logging.getLogger(__name__)
+
+PROJECTIONS = ("tsne", "umap", "pca")
+SPACES = ("auto", "latent", "input")
+THRESHOLD_FREE = {"auroc", "auprc", "fit_seconds", "score_seconds"}
+
+
+def _figure(figsize: tuple[float, float]) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError('plots need matplotlib: pip install "netad[plot]"') from None
+    return Figure(figsize=figsize)
+
+
+def _safe_name(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text) or "plot"
+
+
+# -- sweeps --------------------------------------------------------------------------------------------------
+def plot_sweep(
+    table: pd.DataFrame,
+    parameters: Sequence[str],
+    folder: str | Path,
+    metrics: Sequence[str] = ("f1", "auroc", "auprc"),
+    title: str = "",
+) -> list[Path]:
+    """One PNG per swept parameter: each metric's mean over seeds against the parameter, std as error bars.
+
+    ``table`` is a sweep table (``netad.bench.sweep.sweep_table``). Each line is one (dataset, detector,
+    threshold strategy, other swept values) combination. With nothing swept, F1, precision and recall are drawn
+    against the threshold strategy. Returns the files written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics = [m for m in metrics if f"{m}_mean" in table.columns]
+    if table.empty or not metrics:
+        return []
+    parameters = list(parameters) or ["threshold_strategy"]
+    written = []
+    for parameter in parameters:
+        path = folder / f"{_safe_name(parameter)}.png"
+        drawn = metrics
+        if parameter == "threshold_strategy":  # AUROC/AUPRC do not depend on it: show what does
+            drawn = [m for m in ("f1", "precision", "recall") if f"{m}_mean" in table.columns]
+        _plot_one_parameter(table, parameter, [p for p in parameters if p != parameter], drawn, title, path)
+        written.append(path)
+    return written
+
+
+def _plot_one_parameter(
+    table: pd.DataFrame, parameter: str, others: list[str], metrics: list[str], title: str, path: Path
+) -> None:
+    x_values = list(dict.fromkeys(table[parameter].astype(str)))
+    position = {value: i for i, value in enumerate(x_values)}
+    series_keys = [c for c in ("dataset", "detector") if table[c].nunique() > 1]
+    if parameter != "threshold_strategy":
+        series_keys.append("threshold_strategy")
+    series_keys += [o for o in others if table[o].nunique() > 1]
+
+    fig = _figure((4.2 * len(metrics) + 1.5, 4.0))
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    groups = table.groupby(series_keys, sort=False) if series_keys else [((), table)]
+    n_series = table.groupby(series_keys, sort=False).ngroups if series_keys else 1
+    shift = 0.25 / max(n_series, 1)
+    first_strategy = str(table["threshold_strategy"].iloc[0])
+    for k, (key, rows) in enumerate(groups):
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{c}={v}" if c in others else str(v) for c, v in zip(series_keys, key, strict=True))
+        xs = np.array([position[str(v)] for v in rows[parameter]], dtype=float) + (k - (n_series - 1) / 2) * shift
+        for ax, metric in zip(axes, metrics, strict=True):
+            if (
+                metric in THRESHOLD_FREE
+                and dict(zip(series_keys, key, strict=True)).get("threshold_strategy", first_strategy) != first_strategy
+            ):
+                continue  # the same curve for every threshold strategy: draw it once
+            std_column = f"{metric}_std"
+            yerr = rows[std_column].to_numpy(dtype=float) if std_column in rows else None
+            ax.errorbar(xs, rows[f"{metric}_mean"].to_numpy(dtype=float), yerr=yerr, marker="o", capsize=4,
+                        label=label or None)  # fmt: skip
+    for ax, metric in zip(axes, metrics, strict=True):
+        ax.set_xticks(range(len(x_values)))
+        ax.set_xticklabels(x_values, rotation=30 if max(len(v) for v in x_values) > 6 else 0, ha="right")
+        ax.set_xlabel(parameter)
+        ax.set_ylabel(f"{metric} (mean ± std over seeds)")
+        ax.grid(alpha=0.3)
+    if series_keys:
+        handles, labels = axes[0].get_legend_handles_labels()
+        axes[-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small",
+                        frameon=False)  # fmt: skip
+    fig.suptitle(f"{title}: metrics vs {parameter}" if title else f"metrics vs {parameter}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+# -- latent space --------------------------------------------------------------------------------------------
+@dataclass
+class LatentPlot:
+    """A latent-space map: the rows drawn, their embedding and 2-D projection, and the file written."""
+
+    path: Path | None
+    rows: np.ndarray  # positions into the X given
+    embedding: np.ndarray  # (n, d): latent codes, or the input features
+    points: np.ndarray  # (n, 2): the projection drawn
+    categories: np.ndarray  # (n,) attack category of each row
+    legend: list[str]  # legend entries, one per category
+    space: str  # "latent" or "input"
+    method: str  # tsne, umap or pca
+
+
+def stratified_sample(
+    categories: Sequence[Any] | np.ndarray, n: int, random_state: int | None = 0, min_per_category: int = 30
+) -> np.ndarray:
+    """Sorted row positions: about ``n`` rows, proportional to category size, at least ``min_per_category``
+    (or all rows) of every category so rare attacks are visible."""
+    categories = np.asarray(categories).astype(str)
+    if n >= len(categories):
+        return np.arange(len(categories))
+    rng = np.random.default_rng(random_state)
+    values, inverse, counts = np.unique(categories, return_inverse=True, return_counts=True)
+    share = np.floor(n * counts / counts.sum()).astype(int)
+    take = np.minimum(counts, np.maximum(share, min_per_category))
+    excess = int(take.sum()) - n
+    while excess > 0:  # trim the categories that have most to spare, one row at a time in bulk
+        spare = take - np.minimum(counts, min_per_category)
+        if spare.max() <= 0:
+            break
+        j = int(np.argmax(spare))
+        cut = min(excess, int(spare[j]), max(1, excess // len(values)))
+        take[j] -= cut
+        excess -= cut
+    rows = [rng.choice(np.flatnonzero(inverse == j), size=int(take[j]), replace=False) for j in range(len(values))]
+    return np.sort(np.concatenate(rows))
+
+
+def latent_embedding(detector: Any, X: np.ndarray, space: str = "auto") -> tuple[np.ndarray, str]:
+    """``(embedding, space)``: the detector's latent code of ``X`` (AE bottleneck, VAE mean) when it has one
+    (``space="latent"`` requires it), else ``X`` itself (``space="input"``)."""
+    if space not in SPACES:
+        raise NetadInputError(f"unknown space {space!r}; use one of {', '.join(SPACES)}")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if space != "input":
+        codes = _latent_codes(detector, X)
+        if codes is not None:
+            return codes, "latent"
+        if space == "latent":
+            raise NetadInputError(
+                f"detector {type(detector).__name__} has no latent code (no encoder); use space='input'"
+            )
+    return X, "input"
+
+
+def _latent_codes(detector: Any, X: np.ndarray) -> np.ndarray | None:
+    """The latent code of a fitted deep detector (its ``embed``), or None when it has none."""
+    embed = getattr(detector, "embed", None)
+    if not callable(embed):
+        return None
+    try:
+        return np.asarray(embed(X), dtype=np.float32)
+    except NotImplementedError:
+        return None
+
+
+def project_2d(embedding: np.ndarray, method: str = "tsne", random_state: int | None = 0) -> np.ndarray:
+    """A 2-D projection of ``embedding``: t-SNE (scikit-learn), UMAP (umap-learn) or PCA."""
+    embedding = np.asarray(embedding, dtype=np.float32)
+    n = len(embedding)
+    if method not in PROJECTIONS:
+        raise NetadInputError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
+    if n < 5:
+        raise NetadInputError(f"need at least 5 rows to project, got {n}")
+    if method == "pca" or embedding.shape[1] == 1:
+        from sklearn.decomposition import PCA
+
+        points = PCA(n_components=min(2, embedding.shape[1]), random_state=random_state).fit_transform(embedding)
+        return points if points.shape[1] == 2 else np.column_stack([points[:, 0], np.zeros(n, np.float32)])
+    if method == "umap":
+        try:
+            import umap
+        except ImportError:
+            raise ImportError('method="umap" needs umap-learn: pip install umap-learn') from None
+        reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), random_state=random_state)
+        return np.asarray(reducer.fit_transform(embedding), dtype=np.float32)
+    from sklearn.manifold import TSNE
+
+    tsne = TSNE(n_components=2, perplexity=min(30.0, (n - 1) / 3), init="pca", learning_rate="auto",
+                random_state=random_state)  # fmt: skip
+    return tsne.fit_transform(embedding).astype(np.float32)
+
+
+def draw_latent(
+    points: np.ndarray, categories: Sequence[Any] | np.ndarray, path: str | Path, title: str = ""
+) -> list[str]:
+    """Scatter ``points`` coloured by attack category (normal traffic in grey, drawn first); returns the legend."""
+    categories = np.asarray(categories).astype(str)
+    fig = _figure((9.0, 7.0))
+    ax = fig.subplots()
+    values, counts = np.unique(categories, return_counts=True)
+    order = sorted(values, key=lambda c: (c != NORMAL_CATEGORY, -int(counts[list(values).index(c)])))
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10" if len(order) <= 11 else "tab20"]
+    colour_index = 0
+    for category in order:
+        mask = categories == category
+        if category == NORMAL_CATEGORY:
+            colour: Any = "lightgrey"
+        else:
+            colour = palette(colour_index % palette.N)
+            colour_index += 1
+        ax.scatter(points[mask, 0], points[mask, 1], s=6 if category == NORMAL_CATEGORY else 9, color=colour,
+                   alpha=0.6, label=category, linewidths=0, rasterized=True)  # fmt: skip
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=2.5, frameon=False,
+                       title="attack category")  # fmt: skip
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return [text.get_text() for text in legend.get_texts()]
+
+
+def latent_plot(
+    detector: Any,
+    X: np.ndarray,
+    categories: Sequence[Any] | np.ndarray,
+    path: str | Path | None,
+    method: str = "tsne",
+    space: str = "auto",
+    n_samples: int = 3000,
+    random_state: int | None = 0,
+    title: str | None = None,
+) -> LatentPlot:
+    """Map a stratified sample of ``X`` (e.g. test rows) through the detector's latent code, project it to 2-D
+    and draw it coloured by attack category. Detectors without a code are drawn from their input features."""
+    categories = np.asarray(categories).astype(str)
+    if len(categories) != len(X):
+        raise NetadInputError(f"X has {len(X)} rows but categories has {len(categories)}")
+    if method not in PROJECTIONS:
+        raise NetadInputError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
+    rows = stratified_sample(categories, n_samples, random_state)
+    embedding, used_space = latent_embedding(detector, np.asarray(X)[rows], space)
+    points = project_2d(embedding, method, random_state)
+    legend: list[str] = []
+    if path is not None:
+        name = type(detector).__name__
+        what = f"{name} latent code ({embedding.shape[1]}-d)" if used_space == "latent" else f"{name} input features"
+        legend = draw_latent(points, categories[rows], path, title or f"{method.upper()} of {what}, {len(rows):,} rows")
+    return LatentPlot(
+        Path(path) if path is not None else None, rows, embedding, points, categories[rows], legend, used_space, method
+    )
