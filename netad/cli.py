@@ -193,6 +193,9 @@ def bench(
         ),
     ] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel jobs (joblib); -1 = all cores.")] = -1,
+    plots: Annotated[
+        bool, typer.Option("--plots", help="Write score histograms with the threshold, ROC and PR curves (PNG).")
+    ] = False,
     no_scores: Annotated[bool, typer.Option("--no-scores", help="Do not save per-row test scores.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
@@ -246,6 +249,11 @@ def bench(
     if not result.summary.empty:
         stdout.print(_leaderboard(result.summary, f"netad bench — {protocol} protocol, seeds {seeds}"))
     stderr.print(f"run directory: {result.run_dir}", highlight=False)
+    if plots and result.run_dir is not None and not no_scores:
+        from netad.bench.figures import write_figures
+
+        figures = write_figures(result.run_dir)
+        stderr.print(f"{len(figures)} figures in {result.run_dir / 'figures'}", highlight=False)
     if result.errors:
         stderr.print(f"[red]{len(result.errors)} job(s) failed[/]; see config.json")
         raise typer.Exit(1)
@@ -533,6 +541,126 @@ def latent_plot(
         table.add_row(str(category), f"{count:,}")
     stdout.print(table)
     stderr.print(f"plot: {result.path}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def train(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`) or csv:PATH.")],
+    detector: Annotated[str, typer.Option("--detector", "-m", help="Detector name (see `netad detectors`).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Model directory to write. Must be empty unless --overwrite.")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Detector parameter NAME=VALUE (repeatable), e.g. n_estimators=200."),
+    ] = None,
+    protocol: Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")] = "novelty",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split and the detector.")] = 0,
+    threshold: Annotated[
+        str,
+        typer.Option("--threshold", "-t", help="Threshold strategy chosen on validation: p99, p97, best-f1, ..."),
+    ] = "p99",
+    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
+    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
+    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the model in a non-empty --out.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Fit one detector, set its threshold on validation, measure it on test, and save it for `netad score`."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    from netad.persist import train_model
+
+    # NAME=VALUE (or DETECTOR.NAME=VALUE as in `netad bench`)
+    scoped = [
+        item if item.split("=", 1)[0].startswith(f"{detector}.") else f"{detector}.{item}" for item in param or []
+    ]
+    job = _single_job(dataset, detector, protocol, seed, scoped, max_train, data_path, preprocess_option, threshold)
+    stderr.print(f"training {detector} on {dataset} ({protocol}, seed {seed}) ...", highlight=False)
+    trained = train_model(job, out, overwrite=overwrite)
+    table = Table(
+        title=f"{detector} on {dataset} — test part ({trained.n_test:,} rows; {trained.n_train:,} training rows)",
+        title_justify="left",
+    )
+    for column in ("threshold", "precision", "recall", "F1", "AUROC", "AUPRC", "fit s"):
+        table.add_column(column, justify="left" if column == "threshold" else "right")
+    m = trained.metrics
+    table.add_row(
+        f"{trained.threshold_strategy} = {trained.threshold:.6g}", *(f"{m.get(k, float('nan')):.3f}" for k in (
+            "precision", "recall", "f1", "auroc", "auprc")), f"{trained.fit_seconds:.2f}",
+    )  # fmt: skip
+    stdout.print(table)
+    stderr.print(f"model saved to {trained.path}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def score(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory written by `netad train`.")],
+    input_file: Annotated[Path, typer.Argument(help="Flows to score: .csv (.gz/.xz/.bz2/.zip) or .parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output parquet file (score, is_attack, ...).")],
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read and scored at a time.")] = 100_000,
+    keep_columns: Annotated[
+        str | None, typer.Option("--keep-columns", help="Input columns copied to the output, comma-separated.")
+    ] = None,
+    top_features: Annotated[
+        int, typer.Option("--top-features", help="Add the k most unusual features per row (cheap attribution).")
+    ] = 0,
+    on_bad_rows: Annotated[
+        str, typer.Option("--on-bad-rows", help="NaN/Inf/empty numeric values: error, or skip (and report) the rows.")
+    ] = "error",
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Score a flow file with a saved model, in bounded memory, into a parquet file."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from netad.persist import load_model
+    from netad.score import score_file
+
+    keep = [c.strip() for c in (keep_columns or "").split(",") if c.strip()]
+    model = load_model(model_dir)
+    progress = Progress(
+        TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+        console=stderr, transient=True, disable=not stderr.is_terminal and not verbose,
+    )  # fmt: skip
+    task = progress.add_task("scoring", total=None)
+
+    def on_progress(rows: int, total: int | None) -> None:
+        progress.update(task, completed=rows, total=total)
+
+    with progress:
+        report = score_file(
+            model, input_file, out, chunk_rows=chunk_rows, keep_columns=keep, top_features=top_features,
+            on_bad_rows=on_bad_rows, overwrite=overwrite, n_threads=threads, on_progress=on_progress,
+        )  # fmt: skip
+    if report.ignored_columns:
+        shown = ", ".join(report.ignored_columns[:20]) + (" ..." if len(report.ignored_columns) > 20 else "")
+        stderr.print(
+            f"ignored {len(report.ignored_columns)} column(s) the model does not use: {shown}", highlight=False
+        )
+    if report.rows_skipped:
+        detail = ", ".join(f"{c!r}: {n:,}" for c, n in sorted(report.skipped_by_column.items(), key=lambda kv: -kv[1]))
+        stderr.print(
+            f"[yellow]skipped {report.rows_skipped:,} row(s)[/] with NaN/Inf/empty values (per column: {detail})",
+            highlight=False,
+        )
+    if report.unknown_categories:
+        detail = ", ".join(f"{c!r}: {n:,}" for c, n in report.unknown_categories.items())
+        stderr.print(f"rows with categories never seen in training (scored as unknown): {detail}", highlight=False)
+    table = Table(title=f"netad score — {model.detector_name} ({model_dir})", title_justify="left")
+    for column in ("rows read", "scored", "flagged", "skipped", "rows/s"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{report.rows_read:,}", f"{report.rows_scored:,}", f"{report.rows_flagged:,}", f"{report.rows_skipped:,}",
+        f"{report.rows_per_second:,.0f}",
+    )  # fmt: skip
+    stdout.print(table)
+    stderr.print(f"scores: {report.output}" + (f" (top features: {report.attribution})" if top_features else ""))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -138,6 +138,5 @@ def resolve(spec: str | ThresholdStrategy) -> ThresholdStrategy:
     if text == "oracle":
         return Oracle()
     raise NetadInputError(
-        f"unknown threshold strategy {spec!r}; use p99 / p97 / p95 / percentile:Q, contamination:R, "
-        "best-f1 or oracle"
+        f"unknown threshold strategy {spec!r}; use p99 / p97 / p95 / percentile:Q, contamination:R, best-f1 or oracle"
     )

@@ -88,3 +88,13 @@ def test_help_does_not_import_torch():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip().endswith("NO-TORCH")
+
+
+def test_bench_plots_writes_one_figure_per_job(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["bench", "-d", "nsl-kdd-sample", "-m", "pca", "--seeds", "0", "--max-train", "1000", "-o", str(out),
+              "-j", "1", "--plots"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(list(out.rglob("*.png"))) == 1

@@ -73,6 +73,16 @@ def fit_job(job: Job) -> FittedJob:
     return FittedJob(dataset, split, preprocessor, detector, len(X_fit), fit_seconds)
 
 
+def choose_threshold(
+    spec: Any, split: Any, validation_scores: np.ndarray, test_scores: np.ndarray
+) -> tuple[Any, float, str]:
+    """(strategy, threshold, where it was chosen): on the validation split, except ``oracle`` (test labels)."""
+    strategy = thresholds.resolve(spec)
+    if strategy.uses_test_data:
+        return strategy, strategy.choose(test_scores, split.test.label), "test (oracle: uses test labels)"
+    return strategy, strategy.choose(validation_scores, split.validation.label), "validation"
+
+
 def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     """Fit and evaluate one detector on one split. Thresholds come from validation data, except ``oracle``."""
     fitted = fit_job(job)
@@ -104,13 +114,7 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     }
     rows, per_category = [], []
     for spec in job.thresholds:
-        strategy = thresholds.resolve(spec)
-        if strategy.uses_test_data:
-            threshold = strategy.choose(test_scores, split.test.label)
-            source = "test (oracle: uses test labels)"
-        else:
-            threshold = strategy.choose(validation_scores, split.validation.label)
-            source = "validation"
+        strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores)
         row = {
             **base,
             "threshold_strategy": strategy.name,

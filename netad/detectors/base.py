@@ -160,3 +160,20 @@ class BaseDetector(BaseEstimator):
 
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.random_state)
+
+    # -- persistence (thin wrappers over netad.persist: safetensors/skops/JSON, no pickle) ----------------
+    def save(self, path: Any, overwrite: bool = False) -> Any:
+        """Write this fitted detector to the directory ``path`` (see :func:`netad.persist.save_model`)."""
+        from netad.persist import save_model
+
+        return save_model(path, None, self, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: Any) -> BaseDetector:
+        """Read a detector saved with :meth:`save` (or the detector of a ``netad train`` model directory)."""
+        from netad.persist import load_model
+
+        detector = load_model(path).detector
+        if not isinstance(detector, cls):
+            raise NetadInputError(f"{path}: holds a {type(detector).__name__}, not a {cls.__name__}")
+        return detector
