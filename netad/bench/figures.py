@@ -1,0 +1,195 @@
+"""Figures of a benchmark run directory: per job, the score histograms, ROC and precision-recall curves.
+
+``write_figures(run_dir)`` reads every ``scores/<job>.parquet`` (test score, label, attack_category per row)
+and the matching ``results.csv`` rows, and writes ``figures/<job>.png`` with three panels:
+
+1. histograms of the anomaly score, normal vs attack rows (log-x when the positive scores span two or more
+   decades), with the job's threshold drawn: the one of its first threshold strategy in ``results.csv``;
+2. the ROC curve with its AUROC;
+3. the precision-recall curve with its AUPRC (average precision, as in ``netad.metrics``).
+
+matplotlib is an extra (``pip install "netad[plot]"``); figures are drawn on ``matplotlib.figure.Figure`` with
+the Agg canvas (no pyplot state, no display needed).
+
+>>> from netad.bench.figures import write_figures                      # doctest: +SKIP
+>>> for figure in write_figures("runs/20250101-120000-nsl-kdd-novelty"):  # doctest: +SKIP
+...     print(figure.path, figure.threshold_strategy, figure.threshold)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+from netad.bench.spec import Job
+from netad.errors import NetadInputError
+
+log = logging.getLogger(__name__)
+
+LOG_DECADES = 2.0
+"""Histograms use a log-x axis when every score is positive and max / min spans at least this many decades."""
+
+
+@dataclass
+class JobFigure:
+    """What was drawn for one job (returned so callers and tests can check it against results.csv)."""
+
+    job: str
+    path: Path
+    threshold: float | None
+    threshold_strategy: str | None
+    log_x: bool
+    auroc: float
+    auprc: float
+    n_normal: int
+    n_attack: int
+
+
+def _matplotlib() -> tuple[Any, Any]:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError('run-directory figures need matplotlib: pip install "netad[plot]"') from None
+    return Figure, FigureCanvasAgg
+
+
+def job_thresholds(results: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """Job key -> (threshold strategy, threshold) of the job's first row in ``results.csv`` (its first strategy)."""
+    out: dict[str, tuple[str, float]] = {}
+    if results.empty:
+        return out
+    for row in results.itertuples(index=False):
+        variant = getattr(row, "variant", "")
+        variant = "" if pd.isna(variant) else str(variant)
+        key = Job(str(row.dataset), str(row.protocol), str(row.detector), int(row.seed), variant=variant).key
+        out.setdefault(key, (str(row.threshold_strategy), float(row.threshold)))
+    return out
+
+
+def uses_log_x(scores: np.ndarray) -> bool:
+    """True when the scores are all positive and span at least ``LOG_DECADES`` decades."""
+    finite = scores[np.isfinite(scores)]
+    if finite.size == 0 or finite.min() <= 0:
+        return False
+    return bool(np.log10(finite.max() / finite.min()) >= LOG_DECADES)
+
+
+def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: int = 110) -> list[JobFigure]:
+    """One PNG per ``scores/*.parquet`` of ``run_dir`` (into ``out_dir``, default ``run_dir/figures``).
+
+    Returns what was drawn per job, in file-name order. Raises :class:`netad.errors.NetadInputError` when
+    ``run_dir`` holds no score files (runs made with ``save_scores=False``).
+    """
+    run_dir = Path(run_dir)
+    files = sorted((run_dir / "scores").glob("*.parquet"))
+    if not files:
+        raise NetadInputError(
+            f"{run_dir}: no scores/*.parquet files; run the benchmark with scores saved (the default) first"
+        )
+    Figure, Canvas = _matplotlib()
+    results_path = run_dir / "results.csv"
+    try:
+        results = pd.read_csv(results_path) if results_path.is_file() else pd.DataFrame()
+    except pd.errors.EmptyDataError:
+        results = pd.DataFrame()
+    if results.empty:
+        log.warning("%s: no results.csv rows; figures are drawn without a threshold line", run_dir)
+    thresholds_by_job = job_thresholds(results)
+    out = Path(out_dir) if out_dir is not None else run_dir / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+
+    drawn = []
+    for file in files:
+        job = file.stem
+        table = pd.read_parquet(file, columns=["score", "label"])
+        scores = table["score"].to_numpy(dtype=np.float64)
+        labels = table["label"].to_numpy().astype(np.int8)
+        strategy, threshold = thresholds_by_job.get(job, (None, None))
+        if strategy is None:
+            log.warning("%s: no results.csv row for job %s; no threshold line", run_dir, job)
+        figure = Figure(figsize=(15, 4.2))
+        Canvas(figure)
+        axes = figure.subplots(1, 3)
+        log_x = _histogram(axes[0], scores, labels, threshold, strategy)
+        auroc, auprc = _curves(axes[1], axes[2], scores, labels)
+        figure.suptitle(job, fontsize=10)
+        figure.tight_layout()
+        path = out / f"{job}.png"
+        figure.savefig(path, dpi=dpi)
+        drawn.append(
+            JobFigure(
+                job=job,
+                path=path,
+                threshold=threshold,
+                threshold_strategy=strategy,
+                log_x=log_x,
+                auroc=auroc,
+                auprc=auprc,
+                n_normal=int((labels == 0).sum()),
+                n_attack=int((labels == 1).sum()),
+            )
+        )
+    log.info("wrote %d figures to %s", len(drawn), out)
+    return drawn
+
+
+def _histogram(ax: Any, scores: np.ndarray, labels: np.ndarray, threshold: float | None, strategy: str | None) -> bool:
+    finite = np.isfinite(scores)
+    values = scores[finite]
+    log_x = uses_log_x(values)
+    if values.size == 0:
+        bins: Any = 10
+    elif log_x:
+        bins = np.logspace(np.log10(values.min()), np.log10(values.max()), 60)
+    else:
+        low, high = float(values.min()), float(values.max())
+        bins = np.linspace(low, high if high > low else low + 1.0, 60)
+    for value, name, colour in ((0, "normal", "tab:blue"), (1, "attack", "tab:red")):
+        part = scores[finite & (labels == value)]
+        if part.size:
+            ax.hist(part, bins=bins, alpha=0.55, color=colour, label=f"{name} ({part.size:,})")
+    if threshold is not None and np.isfinite(threshold):
+        ax.axvline(
+            threshold, color="black", linestyle="--", linewidth=1.2, label=f"threshold {strategy} = {threshold:.4g}"
+        )
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("anomaly score" + (" (log scale)" if log_x else ""))
+    ax.set_ylabel("rows (log scale)")
+    ax.set_title("score distribution")
+    ax.legend(fontsize=8)
+    return log_x
+
+
+def _curves(roc_ax: Any, pr_ax: Any, scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    if not 0 < labels.sum() < len(labels):
+        for ax in (roc_ax, pr_ax):
+            ax.text(0.5, 0.5, "one class only in the test set", ha="center", va="center", transform=ax.transAxes)
+        return float("nan"), float("nan")
+    fpr, tpr, _ = roc_curve(labels, scores)
+    auroc = float(roc_auc_score(labels, scores))
+    roc_ax.plot(fpr, tpr, color="tab:purple", label=f"AUROC {auroc:.4f}")
+    roc_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    roc_ax.set_xlabel("false-positive rate")
+    roc_ax.set_ylabel("true-positive rate")
+    roc_ax.set_title("ROC")
+    roc_ax.legend(loc="lower right", fontsize=8)
+
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    auprc = float(average_precision_score(labels, scores))
+    pr_ax.plot(recall, precision, color="tab:green", label=f"AUPRC {auprc:.4f}")
+    pr_ax.axhline(labels.mean(), color="grey", linestyle=":", linewidth=1, label=f"attack share {labels.mean():.3f}")
+    pr_ax.set_xlabel("recall")
+    pr_ax.set_ylabel("precision")
+    pr_ax.set_ylim(0.0, 1.02)
+    pr_ax.set_title("precision-recall")
+    pr_ax.legend(loc="lower left", fontsize=8)
+    return auroc, auprc
