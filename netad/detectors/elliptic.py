@@ -63,7 +63,7 @@ class EllipticEnvelope(BaseDetector):
         else:
             self._fit_mcd(X_fit)
         if self.fallback_ is not None:
-            logger.warning(
+            logger.info(
                 "%s: robust covariance (FastMCD) not usable (%s); falling back to the Ledoit-Wolf shrunk covariance",
                 name,
                 self.fallback_,
