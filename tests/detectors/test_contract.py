@@ -29,6 +29,9 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
     "ocsvm-sgd": {"n_components": 100, "epochs": 2},
     "mlp": {"max_iter": 20},
     "gbm": {"max_iter": 30},
+    "dagmm": {"epochs": 10, "lr": 1e-3, "batch_size": 256},
+    "bigan": {"epochs": 2, "lr": 1e-4, "batch_size": 128},
+    "seq2seq": {"epochs": 1, "hidden_size": 16},
 }
 N_TRAIN, N_TRAIN_ATTACKS, N_EVAL = 2000, 500, 500
 

@@ -1,0 +1,390 @@
+"""The KDD family: DAGMM on its own protocol, and the Cloudera seed's model zoo on KDDCup99 and NSL-KDD.
+
+    python benchmarks/kdd_family.py [--parts dagmm,kdd,nsl] [--quick]
+
+Three parts, each one ``netad.bench.run`` (n_jobs=2, one torch thread per job) writing a run directory under
+benchmarks/work/kdd_family/ (git-ignored; with ``figures/`` from ``netad.bench.figures.write_figures``):
+
+1. ``dagmm``: DAGMM on ``kddcup99-dagmm`` (the reference 118-feature npz), protocol ``dagmm`` (50/50 split, train
+   on the training half's KDD-attack rows, KDD 'normal' = the anomaly), 5 seeds. Thresholds from training-side
+   data: percentiles of validation energies (validation = 10% of the training half's KDD-attack rows, i.e. the
+   training class) and best-F1 on a validation split that also holds 10% of the training half's anomalies
+   (protocol option ``val_attacks=True``; the training rows are unchanged by it). Leaky rules, labelled as using
+   test data, are computed here from the saved test scores: the paper's (flag the top 20% of test energies)
+   and the seed notebook's (80th percentile of train + test energies; see ``seed_rule_threshold``), plus the
+   oracle (best F1 on test).
+2. ``kdd``: protocol ``kdd-8000-2000`` on ``kddcup99`` (raw 10% file, 41 features one-hot encoded and scaled on
+   training normals): autoencoder, vae, bigan, seq2seq, pca, ocsvm; 3 seeds.
+3. ``nsl``: the same detectors on ``nsl-kdd`` and ``nsl-kdd-21`` (official KDDTest+ / KDDTest-21), protocol
+   ``novelty``; 3 seeds.
+
+Parts 2 and 3 report the threshold chosen as best F1 on the labelled validation split (``best-f1``), plus p99 of
+validation normals and the oracle (best F1 on the test set itself: optimistic, labelled as such). Training time
+is the detector's ``fit`` wall time (seconds) with 2 jobs sharing 2 CPU cores. Writes
+benchmarks/results/kdd_family.md and kdd_family.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / "work" / "kdd_family"
+RESULTS = HERE / "results"
+
+ZOO = ["autoencoder", "vae", "bigan", "seq2seq", "pca", "ocsvm"]
+SEEDS_DAGMM = [0, 1, 2, 3, 4]
+SEEDS_ZOO = [0, 1, 2]
+ONE_THREAD = {"n_threads": 1}
+
+# Settings chosen to fit the whole benchmark in ~45 min on 2 shared cores (see the md for measured times).
+SETTINGS: dict[str, Any] = {
+    "dagmm": {
+        "params": {"dagmm": {"epochs": 50, **ONE_THREAD}},  # seed: 200 epochs; other parameters as the seed
+        "thresholds": "p80,p95,p97,p99,best-f1,oracle",
+        "protocol_options": {"val_attacks": True},
+        "max_train": None,
+    },
+    "zoo": {
+        "params": {
+            "autoencoder": {**ONE_THREAD},
+            "vae": {**ONE_THREAD},
+            "bigan": {"epochs": 20, **ONE_THREAD},
+            "seq2seq": {"epochs": 5, "batch_size": 512, **ONE_THREAD},
+        },
+        "thresholds": "best-f1,p99,oracle",
+        "max_train": 40_000,
+    },
+}
+QUICK = {"dagmm_epochs": 2, "zoo_epochs": 1, "max_train": 3000, "seeds": [0]}
+
+ZOO_NOTES = {
+    "kdd": [
+        "- Every model ranks almost perfectly (AUROC >= 0.99): the 8,000 + 2,000 test sample is easy, as in the "
+        "Cloudera seed, whose report also found BiGAN and the autoencoder strong and seq2seq weaker. The "
+        "seed picked its thresholds on the test set (our oracle column).",
+        "- 'p99 of val normals' needs no attack labels; the autoencoder's large std there is one seed (2) whose "
+        "p99 cut sits above most test attacks (recall 0.28; run's results.csv).",
+    ],
+    "nsl": [
+        "- KDDTest+ and KDDTest-21 hold attack families never seen in KDDTrain+ and normal traffic that differs "
+        "from it; the p99-of-validation-normals threshold (from KDDTrain+ normals) is conservative on the test "
+        "files (precision >= 0.97, recall 0.22-0.58 in results.csv), hence its low F1 next to a high AUROC.",
+        "- KDDTest-21 is 81.8% attacks: flagging every row gives F1 0.900, so its oracle column is that trivial "
+        "rule for every detector; compare AUROC and the best-F1 columns there (on KDDTest+, 56.9% attacks, "
+        "flag-all gives F1 0.726).",
+        "- seq2seq reads each preprocessed row (63-74 columns after one-hot encoding and dropping constant "
+        "columns) as a sequence of scalars; it is the slowest model and, as in the seed, weaker than the plain "
+        "autoencoder on these non-temporal features.",
+    ],
+}
+
+PAPER = {"precision": 0.9297, "recall": 0.9442, "f1": 0.9369}
+SEED_NOTEBOOK = {"precision": 0.9687, "recall": 0.9537, "f1": 0.9611}
+
+
+def seed_rule_threshold(scores: np.ndarray, labels: np.ndarray, n_train: int, q: float = 80.0) -> float:
+    """The seed notebook's threshold: the q-th percentile of train + test energies (uses test data).
+
+    Training energies are not saved by the runner; train rows and test rows of label 0 are iid halves of the
+    same KDD-attack pool, so the training energies are represented by the test label-0 energies, each weighted
+    ``n_train / n_test_label0`` (a weighted percentile over the test scores).
+    """
+    normal = labels == 0
+    weights = np.where(normal, 1.0 + n_train / max(int(normal.sum()), 1), 1.0)
+    order = np.argsort(scores, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    index = int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1]))
+    return float(scores[order][min(index, len(scores) - 1)])
+
+
+def leaky_dagmm_rows(run_dir: Path, results: pd.DataFrame) -> pd.DataFrame:
+    """Metrics of the leaky DAGMM thresholds per seed, from the saved test scores."""
+    from netad import metrics
+
+    rows = []
+    for path in sorted((run_dir / "scores").glob("*.parquet")):
+        table = pd.read_parquet(path, columns=["score", "label"])
+        scores, labels = table["score"].to_numpy(np.float64), table["label"].to_numpy(np.int8)
+        seed = int(path.stem.rsplit("seed", 1)[1])
+        n_train = int(results.loc[results.seed == seed, "n_train"].iloc[0])
+        for name, threshold in (
+            ("paper rule: top 20% of test energies (uses test data)", float(np.percentile(scores, 80))),
+            (
+                "seed protocol: p80 of train+test energies (uses test data)",
+                seed_rule_threshold(scores, labels, n_train),
+            ),
+        ):
+            rows.append({"seed": seed, "threshold_strategy": name, **metrics.binary_metrics(labels, scores, threshold)})
+    return pd.DataFrame(rows)
+
+
+def mean_std(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
+    grouped = frame.groupby(by, sort=False)[columns]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    out = pd.DataFrame(index=mean.index)
+    for column in columns:
+        out[column] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(mean[column], std[column], strict=True)]
+    out["seeds"] = grouped.size()
+    return out.reset_index()
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def bench(name: str, **kwargs: Any) -> tuple[Any, float]:
+    from netad.bench import run
+    from netad.bench.figures import write_figures
+
+    started = time.perf_counter()
+    result = run(out=WORK / name, overwrite=True, n_jobs=2, **kwargs)
+    seconds = time.perf_counter() - started
+    if result.errors:
+        raise SystemExit(f"{name}: {len(result.errors)} job(s) failed: {result.errors}")
+    try:
+        write_figures(result.run_dir)
+    except ImportError as exc:  # figures are optional
+        logging.warning("no figures: %s", exc)
+    logging.info("%s done in %.0f s", name, seconds)
+    return result, seconds
+
+
+def part_dagmm(quick: bool) -> dict[str, Any]:
+    settings = SETTINGS["dagmm"]
+    params = {"dagmm": {**settings["params"]["dagmm"]}}
+    seeds = SEEDS_DAGMM
+    if quick:
+        params["dagmm"]["epochs"], seeds = QUICK["dagmm_epochs"], QUICK["seeds"]
+    result, seconds = bench(
+        "dagmm",
+        datasets="kddcup99-dagmm",
+        detectors="dagmm",
+        seeds=seeds,
+        protocol="dagmm",
+        threshold=settings["thresholds"],
+        detector_params=params,
+        protocol_options=settings["protocol_options"],
+        max_train=QUICK["max_train"] if quick else settings["max_train"],
+    )
+    results = result.results
+    leaky = leaky_dagmm_rows(result.run_dir, results)
+    labelled = results.assign(
+        threshold_strategy=results.threshold_strategy.map(
+            lambda s: {
+                "best-f1": "best-f1 on validation (train-side, 10% labelled anomalies)",
+                "oracle": "oracle: best F1 on test (uses test labels)",
+            }.get(s, f"{s} of validation energies (train-side)")
+        )
+    )
+    table = pd.concat([labelled, leaky], ignore_index=True)
+    metric_columns = ["f1", "precision", "recall", "accuracy", "auroc", "auprc"]
+    summary = mean_std(table, ["threshold_strategy"], metric_columns)
+    fit = results.groupby("seed").fit_seconds.first()
+    return {
+        "run_dir": str(result.run_dir.relative_to(REPO)),
+        "seconds": seconds,
+        "epochs": params["dagmm"]["epochs"],
+        "seeds": seeds,
+        "n_train": int(results.n_train.iloc[0]),
+        "n_test": int(results.n_test.iloc[0]),
+        "fit_seconds": f"{fit.mean():.0f} ± {fit.std(ddof=1) if len(fit) > 1 else 0.0:.0f}",
+        "summary": summary,
+    }
+
+
+def zoo_params(quick: bool) -> dict[str, dict[str, Any]]:
+    params = {k: dict(v) for k, v in SETTINGS["zoo"]["params"].items()}
+    if quick:
+        for name in ("autoencoder", "vae", "bigan", "seq2seq"):
+            params.setdefault(name, {})["epochs"] = QUICK["zoo_epochs"]
+    return params
+
+
+def zoo_summary(results: pd.DataFrame) -> pd.DataFrame:
+    metric_columns = ["f1", "f2", "precision", "recall", "accuracy", "auroc"]
+    main = mean_std(results[results.threshold_strategy == "best-f1"], ["dataset", "detector"], metric_columns)
+    oracle = mean_std(results[results.threshold_strategy == "oracle"], ["dataset", "detector"], ["f1"])
+    p99 = mean_std(results[results.threshold_strategy == "p99"], ["dataset", "detector"], ["f1"])
+    fit = results[results.threshold_strategy == "best-f1"].groupby(["dataset", "detector"], sort=False)
+    seconds = fit.fit_seconds.agg(["mean", "std"]).fillna(0.0)
+    main = main.merge(p99.rename(columns={"f1": "F1 (p99 of val normals)"}).drop(columns="seeds"))
+    main = main.merge(oracle.rename(columns={"f1": "F1 oracle (uses test labels)"}).drop(columns="seeds"))
+    keys = list(zip(main.dataset, main.detector, strict=True))
+    main["fit s"] = [f"{m:.1f} ± {s:.1f}" for m, s in seconds.loc[keys].to_numpy()]
+    n_train = fit.n_train.mean().astype(int)
+    main["train rows"] = [int(n_train.loc[(d, m)]) for d, m in zip(main.dataset, main.detector, strict=True)]
+    return main
+
+
+def part_zoo(name: str, datasets: str, protocol: str, quick: bool) -> dict[str, Any]:
+    settings = SETTINGS["zoo"]
+    result, seconds = bench(
+        name,
+        datasets=datasets,
+        detectors=ZOO,
+        seeds=QUICK["seeds"] if quick else SEEDS_ZOO,
+        protocol=protocol,
+        threshold=settings["thresholds"],
+        detector_params=zoo_params(quick),
+        max_train=QUICK["max_train"] if quick else settings["max_train"],
+    )
+    return {
+        "run_dir": str(result.run_dir.relative_to(REPO)),
+        "seconds": seconds,
+        "summary": zoo_summary(result.results),
+        "n_test": result.results.groupby("dataset").n_test.first().to_dict(),
+    }
+
+
+def dagmm_notes(summary: pd.DataFrame) -> list[str]:
+    """What the DAGMM table says about the F1 >= 0.94 goal (train-side thresholds only) and the p80 default."""
+    f1 = {row.threshold_strategy: float(str(row.f1).split(" ")[0]) for row in summary.itertuples(index=False)}
+    train_side = {name: value for name, value in f1.items() if "train-side" in name}
+    best_name = max(train_side, key=train_side.get)
+    goal = "met" if train_side[best_name] >= 0.94 else "missed"
+    p80 = next((value for name, value in f1.items() if name.startswith("p80")), float("nan"))
+    return [
+        f"- Goal F1 >= 0.94 with a threshold from training-side data: **{goal}**; best train-side rule is "
+        f"'{best_name}' with mean F1 {train_side[best_name]:.4f}.",
+        f"- The detector's default threshold `p80` of training energies gives F1 {p80:.4f}: the training rows are "
+        "all of the normal class, so p80 flags ~20% of normal test traffic by construction and precision stays "
+        "near 0.55 on a test set with ~20% anomalies. The paper's 20% rule is a statement about the *test* set "
+        "(last rows of the table). For novelty use `p97`-`p99` or a labelled validation split (`best-f1`).",
+        "- Seed-to-seed spread is large (std columns; per-seed rows in the run's results.csv): the threshold "
+        "rule matters less than whether a seed's energy ranks well (AUROC).",
+    ]
+
+
+def merge_previous(parts: dict[str, dict[str, Any]], path: Path) -> dict[str, dict[str, Any]]:
+    """Parts not re-run now (``--parts``) are taken from the previous JSON, so the report stays complete."""
+    if not path.is_file():
+        return parts
+    previous = json.loads(path.read_text())
+    merged = {}
+    for key in ("dagmm", "kdd", "nsl"):
+        if key in parts:
+            merged[key] = parts[key]
+        elif key in previous:
+            merged[key] = {**previous[key], "summary": pd.DataFrame(previous[key]["summary"])}
+    return merged
+
+
+def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
+    import torch
+
+    from netad.bench.runner import _versions
+
+    suffix = "_quick" if quick else ""
+    parts = merge_previous(parts, RESULTS / f"kdd_family{suffix}.json")
+    total_seconds = sum(part["seconds"] for part in parts.values())
+    lines = [
+        "# KDD family: DAGMM, BiGAN, LSTM seq2seq and the Cloudera seed's model zoo",
+        "",
+        f"Produced by `python benchmarks/kdd_family.py{' --quick' if quick else ''}` on "
+        f"{dt.date.today().isoformat()}; {os.cpu_count()} CPU cores shared with other work, 2 jobs in parallel, "
+        f"1 torch thread per job (torch {torch.__version__}, {platform.python_version()}); whole run "
+        f"{total_seconds / 60:.1f} min (sum of the parts). Mean ± std over seeds. Run directories (results.csv, "
+        "summary.csv, scores, figures) under benchmarks/work/kdd_family/.",
+        "",
+    ]
+    if quick:
+        lines += ["**QUICK SMOKE RUN: tiny epochs and training sets; the numbers mean nothing.**", ""]
+    if "dagmm" in parts:
+        p = parts["dagmm"]
+        lines += [
+            "## 1. DAGMM on KDDCup99 (`dagmm` protocol, `kddcup99-dagmm`)",
+            "",
+            f"Seeds {p['seeds']}; {p['n_train']:,} training rows (KDD attacks of the training half, minus 10% "
+            f"validation), {p['n_test']:,} test rows (the other half; KDD 'normal' = anomaly, ~20%). DAGMM as in "
+            f"the reference code (compression 118-60-30-10-1 tanh, estimation 3-10-4 with dropout 0.5, k=4, "
+            "lambda_energy 0.1, lambda_cov 0.005, Adam lr 1e-4, batch 1024, gradient norm clipped at 5) but "
+            f"**{p['epochs']} epochs instead of 200** to fit the time budget; fit time {p['fit_seconds']} s per "
+            "seed. Features: the npz's 118 "
+            "columns standard-scaled on the training rows (the runner's FlowPreprocessor; constant columns "
+            f"dropped). Part wall time {p['seconds'] / 60:.1f} min.",
+            "",
+            markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+            "",
+            f"References: paper (Zong et al. 2018) precision {PAPER['precision']}, recall {PAPER['recall']}, "
+            f"F1 {PAPER['f1']} with the top-20% rule; seed notebook F1 {SEED_NOTEBOOK['f1']} with its "
+            "train+test p80 rule on a different test set (the reference loader puts *all* KDD-normal rows in "
+            "test, ~33% anomalies, so its p80 over train+test flags about the true anomaly share).",
+            "",
+            *dagmm_notes(p["summary"]),
+            "",
+        ]
+    for key, title in (("kdd", "2. `kdd-8000-2000` on KDDCup99 10%"), ("nsl", "3. NSL-KDD, `novelty` protocol")):
+        if key not in parts:
+            continue
+        p = parts[key]
+        lines += [
+            f"## {title}",
+            "",
+            f"Detectors {', '.join(ZOO)}; seeds {SEEDS_ZOO if not quick else QUICK['seeds']}; max_train "
+            f"{SETTINGS['zoo']['max_train'] if not quick else QUICK['max_train']:,} training-partition rows "
+            "(seeded, stratified; unsupervised detectors fit on its normal rows = 'train rows'); test rows "
+            f"{p['n_test']}. Main columns use the **best-F1 threshold on the labelled validation split**; "
+            "'F1 (p99 of val normals)' uses no validation labels; the oracle column picks the threshold on the "
+            f"test labels (optimistic). Part wall time {p['seconds'] / 60:.1f} min.",
+            "",
+            markdown(p["summary"]),
+            "",
+            *ZOO_NOTES[key],
+            "",
+        ]
+    lines += [
+        "## Settings",
+        "",
+        "```json",
+        json.dumps({"settings": SETTINGS, "quick": QUICK if quick else None}, indent=2, default=str),
+        "```",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in _versions().items() if k != "platform"),
+        "",
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"kdd_family{suffix}.md").write_text("\n".join(lines))
+    payload = {
+        key: {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v) for k, v in part.items()}
+        for key, part in parts.items()
+    }
+    (RESULTS / f"kdd_family{suffix}.json").write_text(json.dumps(payload, indent=2, default=str))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="dagmm,kdd,nsl", help="comma-separated: dagmm, kdd, nsl")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1-2 epochs, 3,000 rows")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    os.environ.setdefault("NETAD_DATA", str(REPO.parent / "shared" / "data"))
+    parts: dict[str, dict[str, Any]] = {}
+    wanted = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if "dagmm" in wanted:
+        parts["dagmm"] = part_dagmm(args.quick)
+    if "kdd" in wanted:
+        parts["kdd"] = part_zoo("kdd-8000-2000", "kddcup99", "kdd-8000-2000", args.quick)
+    if "nsl" in wanted:
+        parts["nsl"] = part_zoo("nsl-kdd-novelty", "nsl-kdd,nsl-kdd-21", "novelty", args.quick)
+    write_report(parts, args.quick)
+
+
+if __name__ == "__main__":
+    main()
