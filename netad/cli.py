@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from netad import thresholds
 from netad.errors import NetadInputError
 
 app = typer.Typer(
@@ -103,9 +104,8 @@ def _leaderboard(summary: Any, title: str) -> Table:
         table.add_column(column, justify=justify, no_wrap=True)
     ordered = summary.sort_values(["dataset", "threshold_strategy", "f1_mean"], ascending=[True, True, False])
     for _, row in ordered.iterrows():
-        strategy = row["threshold_strategy"] + (
-            " [oracle: test labels]" if row["threshold_strategy"] == "oracle" else ""
-        )
+        tag = thresholds.test_data_tag(row["threshold_strategy"])
+        strategy = row["threshold_strategy"] + (f" [{tag}]" if tag else "")
         table.add_row(
             row["dataset"],
             escape(row["detector"] + (f"[{row['variant']}]" if row.get("variant") else "")),
@@ -193,6 +193,17 @@ def bench(
         ),
     ] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel jobs (joblib); -1 = all cores.")] = -1,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
+    ] = "joblib",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
+            "default: a private local Ray instance.",
+        ),
+    ] = None,
     plots: Annotated[
         bool, typer.Option("--plots", help="Write score histograms with the threshold, ROC and PR curves (PNG).")
     ] = False,
@@ -242,7 +253,7 @@ def bench(
             dataset_options=dataset_options, protocol_options=_parse_assignments(protocol_option, "--protocol-option"),
             max_train=max_train, n_jobs=n_jobs, preprocess=_parse_assignments(preprocess_option, "--preprocess-option"),
             save_scores=not no_scores, overwrite=overwrite,
-            on_done=on_done, on_plan=on_plan,
+            on_done=on_done, on_plan=on_plan, backend=backend, address=address,
         )  # fmt: skip
     finally:
         progress.stop()
@@ -286,8 +297,13 @@ def datasets(
 
 
 @app.command()
-def detectors() -> None:
-    """List registered detectors."""
+@_user_errors
+def detectors(
+    peers: Annotated[
+        bool, typer.Option("--peers", help="Also list the installed PyOD/DeepOD detectors (pyod:NAME, deepod:NAME).")
+    ] = False,
+) -> None:
+    """List registered detectors (and, with --peers, the PyOD/DeepOD ones `netad bench` can run)."""
     from netad.detectors import available
 
     table = Table(title="netad detectors", title_justify="left")
@@ -295,6 +311,15 @@ def detectors() -> None:
     table.add_column("description")
     for name, description in available().items():
         table.add_row(name, description)
+    if peers:
+        from netad.detectors.peers import INSTALL_HINT, available_peers
+
+        found = available_peers()
+        for name, supervision in found.items():
+            table.add_row(name, f"peer ({supervision})")
+        for library, hint in INSTALL_HINT.items():
+            if not any(name.startswith(f"{library}:") for name in found):
+                stderr.print(f"{library} is not installed; to list and run its detectors: {hint}", highlight=False)
     stdout.print(table)
 
 
@@ -320,7 +345,8 @@ def _sweep_table(table: Any, title: str) -> Table:
 
     for _, row in table.iterrows():
         cells = [escape(row["dataset"]), row["detector"]] if several else []
-        strategy = row["threshold_strategy"] + (" \\[oracle]" if row["threshold_strategy"] == "oracle" else "")
+        tag = thresholds.test_data_tag(row["threshold_strategy"])
+        strategy = row["threshold_strategy"] + (f" \\[{tag}]" if tag else "")
         cells += [
             escape(row["variant"]) if isinstance(row["variant"], str) and row["variant"] else "-", strategy,
             _fmt(row["f1_mean"], row["f1_std"]), _fmt(row["precision_mean"], row["precision_std"]),
@@ -349,6 +375,17 @@ def sweep(
         typer.Option("--set", help="Override a setting KEY=VALUE (repeatable): max_train=5000, params.epochs=3."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the variants and jobs; run nothing.")] = False,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
+    ] = "joblib",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
+            "default: a private local Ray instance.",
+        ),
+    ] = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw the metric-vs-parameter plots.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
@@ -388,7 +425,7 @@ def sweep(
 
     try:
         result = run_sweep(loaded, out, n_jobs=n_jobs, overwrite=overwrite, plots=not no_plots, on_done=on_done,
-                           on_plan=on_plan)  # fmt: skip
+                           on_plan=on_plan, backend=backend, address=address)  # fmt: skip
     finally:
         progress.stop()
     if not result.table.empty:
@@ -661,6 +698,136 @@ def score(
     )  # fmt: skip
     stdout.print(table)
     stderr.print(f"scores: {report.output}" + (f" (top features: {report.attribution})" if top_features else ""))
+
+
+@app.command()
+@_user_errors
+def flows(
+    pcap: Annotated[Path, typer.Argument(help="Packet capture to meter (.pcap or .pcapng).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output parquet flow table (CIC-IDS-2017 column names).")],
+    fill_missing: Annotated[
+        float | None,
+        typer.Option("--fill-missing", help="Write the CIC columns not computed (bulk features) with this value."),
+    ] = None,
+    idle_timeout: Annotated[int, typer.Option("--idle-timeout", help="Seconds without packets that end a flow.")] = 120,
+    active_timeout: Annotated[int, typer.Option("--active-timeout", help="Seconds after which a flow is cut.")] = 120,
+    bpf: Annotated[str | None, typer.Option("--bpf", help="BPF filter applied to the packets, e.g. 'tcp'.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Meter a packet capture into flows with CIC-IDS-2017 features (NFStream), for `netad score`."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    from netad.flows import ABSENT, write_flows
+
+    report = write_flows(
+        pcap, out, fill_missing=fill_missing, overwrite=overwrite, idle_timeout=idle_timeout,
+        active_timeout=active_timeout, bpf_filter=bpf,
+    )  # fmt: skip
+    table = Table(title=f"netad flows — {pcap}", title_justify="left")
+    for column in ("flows", "packets", "payload bytes", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(f"{report.flows:,}", f"{report.packets:,}", f"{report.payload_bytes:,}", f"{report.seconds:.2f}")
+    stdout.print(table)
+    stderr.print(
+        f"CIC-IDS-2017 columns: {len(report.exact)} exact, {len(report.approximated)} approximated "
+        "(millisecond timestamps; 0/1 flags), see netad.flows",
+        highlight=False,
+    )
+    if report.filled:
+        stderr.print(
+            f"[yellow]filled {len(report.filled)} column(s) not computed with {fill_missing:g}[/] (recorded in the "
+            f"file's netad.flows metadata): {', '.join(report.filled)}",
+            highlight=False,
+        )
+    else:
+        stderr.print(
+            f"absent (not computed, left out): {', '.join(ABSENT)}; `netad score` reports them as missing for a "
+            "model trained with them: pass --fill-missing 0 to write them as 0 (their value on every CIC-IDS-2017 "
+            "row checked)",
+            highlight=False,
+        )
+    stderr.print(f"flows: {report.output}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def dashboard(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories written by `netad bench` / `netad sweep`.")],
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8050,
+    max_points: Annotated[
+        int,
+        typer.Option("--max-points", help="Test rows per job sent to the browser for the threshold slider (sample)."),
+    ] = 5000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests to stderr.")] = False,
+) -> None:
+    """Serve a web dashboard over run directories: leaderboard, histograms, ROC/PR, threshold slider, SHAP."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
+    from netad.dashboard.server import make_server
+
+    server = make_server(run_dirs, host, port, max_points)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        stderr.print(f"[yellow]listening on {host}: anyone who can reach it can read these runs[/]", highlight=False)
+    stderr.print(f"netad dashboard on {server.url} ({len(run_dirs)} run(s)); Ctrl-C to stop", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        stderr.print("stopped")
+    finally:
+        server.server_close()
+
+
+@app.command()
+@_user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `netad bench` / `netad sweep`.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="HTML file to write (default RUN_DIR/report.html).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    """Write one self-contained HTML report of a run (tables, plots, config) that opens offline."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    from netad.report import write_report
+
+    path = write_report(run_dir, out, overwrite=overwrite)
+    stderr.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
+
+
+@app.command()
+@_user_errors
+def serve(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory written by `netad train`.")],
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", envvar="NETAD_API_KEY", help="Require this X-API-Key header (or set NETAD_API_KEY)."),
+    ] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Most rows in one request (more: 413).")] = 10_000,
+    max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body in MiB (413).")] = 16.0,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests and details to stderr.")] = False,
+) -> None:
+    """Serve a saved model over HTTP: POST /score, GET /model, GET /health, docs at /docs (FastAPI)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    try:
+        import uvicorn
+
+        from netad.serve import create_app
+    except ImportError:
+        raise NetadInputError('netad serve needs the serve extra: pip install "netad[serve]"') from None
+
+    if host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
+        stderr.print(f"[yellow]warning:[/] serving on {host} without --api-key: anyone who reaches it can score")
+    service = create_app(model_dir, api_key=api_key, max_rows=max_rows, max_body_mb=max_body_mb, n_threads=threads)
+    stderr.print(f"serving {model_dir} on http://{host}:{port} (docs: /docs)", highlight=False)
+    uvicorn.run(service, host=host, port=port, log_level="info" if verbose else "warning")
 
 
 def main() -> None:  # pragma: no cover - console entry point

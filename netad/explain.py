@@ -268,7 +268,7 @@ def explain_alerts(
     ``alerts_top_features.csv`` and ``shap_values.csv``. ``fitted``: a ``fit_job(job)`` result to reuse.
     """
     from netad import thresholds
-    from netad.bench.job import fit_job
+    from netad.bench.job import choose_threshold, fit_job, fit_scores
 
     if n_alerts < 1:
         raise NetadInputError(f"n_alerts must be >= 1, got {n_alerts}")
@@ -280,11 +280,9 @@ def explain_alerts(
     X_test = pre.transform(split.test.features)
     test_scores = np.asarray(detector.decision_function(X_test))
     strategy = thresholds.resolve(threshold)
-    if strategy.uses_test_data:
-        cut = strategy.choose(test_scores, split.test.label)
-    else:
-        cut = strategy.choose(np.asarray(detector.decision_function(pre.transform(split.validation.features))),
-                              split.validation.label)  # fmt: skip
+    validation_scores = np.asarray(detector.decision_function(pre.transform(split.validation.features)))
+    train_scores = fit_scores(fitted) if getattr(strategy, "needs_train_scores", False) else None
+    strategy, cut, _ = choose_threshold(strategy, split, validation_scores, test_scores, train_scores)
     flagged = np.flatnonzero(test_scores > cut)
     if len(flagged) == 0:
         raise NetadInputError(f"no test row scores above the {strategy.name} threshold {cut:.4g}; nothing to explain")

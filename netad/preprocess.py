@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+
+
+def _scaler_name(scaler: str | None) -> str | None:
+    """The scaler's key in SCALERS; ``None`` or ``"none"`` (as typed on the command line) mean no scaling."""
+    return None if scaler is None or str(scaler).lower() == "none" else str(scaler).lower()
 _CHUNK_ROWS = 131_072  # rows transformed at a time: bounds the temporary buffers, not the output
 
 
@@ -131,8 +136,8 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         frame = self._check_frame(X, what)
         if len(frame) == 0:
             raise NetadInputError(f"{what}: the table has no rows")
-        if self.scaler is not None and self.scaler not in SCALERS:
-            raise NetadInputError(f"{what}: unknown scaler {self.scaler!r}; choose one of {sorted(SCALERS)} or None")
+        if _scaler_name(self.scaler) is not None and _scaler_name(self.scaler) not in SCALERS:
+            raise NetadInputError(f"{what}: unknown scaler {self.scaler!r}; choose one of {sorted(SCALERS)} or none")
         not_str = [c for c in frame.columns if not isinstance(c, str)]
         if not_str:
             raise NetadInputError(f"{what}: column names must be strings; got {not_str[:5]}")
@@ -161,7 +166,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         self.log1p_columns_ = self._resolve_log1p(block, numeric_kept, numeric, what)
         for c in self.log1p_columns_:
             signed_log1p(block[:, numeric_kept.index(c)])
-        self.scaler_ = self._fit_scaler(block) if self.scaler is not None and numeric_kept else None
+        self.scaler_ = self._fit_scaler(block) if _scaler_name(self.scaler) is not None and numeric_kept else None
         del block
 
         if categorical_kept:
@@ -224,8 +229,8 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         return kept
 
     def _fit_scaler(self, block: np.ndarray) -> Any:
-        scaler = SCALERS[self.scaler](copy=False)
-        if self.scaler == "robust":
+        scaler = SCALERS[_scaler_name(self.scaler)](copy=False)
+        if _scaler_name(self.scaler) == "robust":
             return scaler.fit(block)  # needs whole columns for its quantiles (taken one column at a time)
         # partial_fit over row chunks: same statistics as fit, without fit's float64 temporary of the table
         for start in range(0, len(block), _CHUNK_ROWS):

@@ -9,6 +9,11 @@ Spec strings, as used by the CLI and ``BaseDetector(threshold=...)``:
 ``contamination:0.05``                   flag that fraction of the calibration rows
 ``best-f1``                              F1-optimal on a labelled validation split
 ``oracle``                               F1-optimal on the *test* set; only when asked, labelled in every output
+``seed:p80``                             q-th percentile of training *and test* scores pooled (the DAGMM seed
+                                         notebook's rule); uses test data, so only when asked, labelled as such
+
+Strategies with ``uses_test_data`` are evaluation-only: ``netad bench`` applies them, a detector's own
+``threshold`` (set at fit, where no test data exists) refuses them.
 """
 
 from __future__ import annotations
@@ -112,6 +117,30 @@ class Oracle:
         return best_f1_threshold(scores, y)
 
 
+@dataclass(frozen=True)
+class SeedPooledPercentile:
+    """The DAGMM seed notebook's rule: the q-th percentile of training and test scores pooled together.
+
+    Leaks the test set's score distribution into the threshold (it assumes the test anomaly share), so it is
+    offered only to reproduce the seed, and ``uses_test_data`` labels it in every output. ``choose`` takes the
+    pooled scores; :func:`netad.bench.job.choose_threshold` pools them.
+    """
+
+    q: float = 80.0
+    needs_labels: bool = False
+    uses_test_data: bool = True
+    needs_train_scores: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"seed:p{self.q:g}"
+
+    def choose(self, scores: np.ndarray, y: np.ndarray | None = None) -> float:
+        if scores.size == 0:
+            raise NetadInputError(f"threshold {self.name}: no scores to take a percentile of")
+        return float(np.percentile(scores, self.q))
+
+
 _PERCENTILE = re.compile(r"^(?:p|percentile:)(\d+(?:\.\d+)?)$")
 
 
@@ -137,6 +166,28 @@ def resolve(spec: str | ThresholdStrategy) -> ThresholdStrategy:
         return BestF1()
     if text == "oracle":
         return Oracle()
+    if text.startswith("seed:"):
+        m = _PERCENTILE.match(text.split(":", 1)[1])
+        q = float(m.group(1)) if m else -1.0
+        if not 0.0 < q < 100.0:
+            raise NetadInputError(f"threshold {spec!r}: expected seed:pQ with 0 < Q < 100, e.g. seed:p80")
+        return SeedPooledPercentile(q)
     raise NetadInputError(
-        f"unknown threshold strategy {spec!r}; use p99 / p97 / p95 / percentile:Q, contamination:R, best-f1 or oracle"
+        f"unknown threshold strategy {spec!r}; use p99 / p97 / p95 / percentile:Q, contamination:R, best-f1, "
+        "oracle or seed:pQ"
     )
+
+
+def uses_test_data(spec: str | ThresholdStrategy) -> bool:
+    """True for evaluation-only strategies (``oracle``, ``seed:pQ``); False for unknown specs too."""
+    try:
+        return bool(resolve(spec).uses_test_data)
+    except NetadInputError:
+        return False
+
+
+def test_data_tag(spec: str | ThresholdStrategy) -> str:
+    """The label every output puts after a strategy that uses test data ('' for the honest ones)."""
+    if not uses_test_data(spec):
+        return ""
+    return "oracle: test labels" if resolve(spec).needs_labels else "seed rule: uses test scores"

@@ -141,7 +141,7 @@ def test_signed_log1p_applies_to_nonnegative_columns_and_is_safe_for_negatives(n
     np.testing.assert_allclose(out[:, 0], np.sign(frame["delta"]) * np.log1p(np.abs(frame["delta"])), rtol=1e-6)
 
 
-@pytest.mark.parametrize("scaler", ["minmax", "robust", None])
+@pytest.mark.parametrize("scaler", ["minmax", "robust", None, "none"])
 def test_other_scalers_fit_on_train(nsl_split, scaler) -> None:
     train = nsl_split.train.features
     pre = FlowPreprocessor(categorical_columns=["protocol_type", "service", "flag"], scaler=scaler)

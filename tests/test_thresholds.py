@@ -66,3 +66,19 @@ def test_resolve_parses_spec_strings(spec, expected):
 def test_resolve_rejects_bad_specs_with_a_clear_message(spec):
     with pytest.raises(NetadInputError, match="threshold|percentile|contamination"):
         thresholds.resolve(spec)
+
+
+def test_seed_rule_pools_training_and_test_scores_and_is_labelled(validation):
+    scores, _ = validation
+    strategy = thresholds.resolve("seed:p80")
+    assert strategy.name == "seed:p80" and strategy.uses_test_data and not strategy.needs_labels
+    assert strategy.choose(scores) == pytest.approx(np.percentile(scores, 80))
+    assert thresholds.test_data_tag("seed:p80") == "seed rule: uses test scores"
+    assert thresholds.test_data_tag("oracle") == "oracle: test labels"
+    assert thresholds.test_data_tag("p99") == "" and not thresholds.uses_test_data("no-such-rule")
+
+
+@pytest.mark.parametrize("spec", ["seed:p100", "seed:80", "seed:"])
+def test_seed_rule_rejects_bad_percentiles(spec):
+    with pytest.raises(NetadInputError, match="seed:pQ"):
+        thresholds.resolve(spec)

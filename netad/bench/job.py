@@ -14,6 +14,7 @@ import pandas as pd
 
 from netad import metrics, thresholds
 from netad.bench.spec import Job
+from netad.errors import NetadInputError
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,99 @@ def fit_job(job: Job) -> FittedJob:
 
 
 def choose_threshold(
-    spec: Any, split: Any, validation_scores: np.ndarray, test_scores: np.ndarray
+    spec: Any,
+    split: Any,
+    validation_scores: np.ndarray,
+    test_scores: np.ndarray,
+    train_scores: np.ndarray | None = None,
 ) -> tuple[Any, float, str]:
-    """(strategy, threshold, where it was chosen): on the validation split, except ``oracle`` (test labels)."""
+    """(strategy, threshold, where it was chosen): on the validation split, except the strategies that use test
+    data (``oracle``: test labels; ``seed:pQ``: training and test scores pooled, needs ``train_scores``)."""
     strategy = thresholds.resolve(spec)
+    if getattr(strategy, "needs_train_scores", False):
+        if train_scores is None:
+            raise NetadInputError(f"threshold {strategy.name!r} needs the training scores")
+        pooled = np.concatenate([train_scores, test_scores])
+        return strategy, strategy.choose(pooled), "train + test scores (seed rule: uses test data)"
     if strategy.uses_test_data:
         return strategy, strategy.choose(test_scores, split.test.label), "test (oracle: uses test labels)"
     return strategy, strategy.choose(validation_scores, split.validation.label), "validation"
+
+
+def fit_scores(fitted: FittedJob) -> np.ndarray:
+    """Scores of the rows the detector was fitted on (recomputed: ``fit_job`` does not keep the table)."""
+    frame, _ = fitted.split.fit_data(fitted.detector.supervision)
+    return fitted.detector.decision_function(fitted.preprocessor.transform(frame))
+
+
+ZERO_SHOT_METRICS = (
+    "known_precision",
+    "known_recall",
+    "known_f1",
+    "known_auroc",
+    "known_balanced_f1",
+    "zero_shot_precision",
+    "zero_shot_recall",
+    "zero_shot_f1",
+    "zero_shot_auroc",
+    "zero_shot_auprc",
+    "zero_shot_balanced_precision",
+    "zero_shot_balanced_recall",
+    "zero_shot_balanced_f1",
+)
+"""Extra results columns of splits with held-out attack families (``split.info['unseen_categories']``)."""
+
+
+def _balanced_rows(label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Positions of a 1:1 sample: every row of the smaller class, a seeded sample of the larger (sorted)."""
+    normal, attack = np.flatnonzero(label == 0), np.flatnonzero(label == 1)
+    n = min(len(normal), len(attack))
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    pick = [rng.choice(rows, size=n, replace=False) if len(rows) > n else rows for rows in (normal, attack)]
+    return np.sort(np.concatenate(pick))
+
+
+def zero_shot_views(split: Any, seed: int) -> dict[str, np.ndarray] | None:
+    """Test-row positions of the known-attack and zero-shot views (and their seeded 1:1 samples), or None.
+
+    ``known``: test normals + seen-family attacks; ``zero_shot``: test normals + unseen-family attacks. The
+    ``*_balanced`` views keep as many normals as attacks (the latent-sculpting seed reports F1 on 1:1 sets).
+    """
+    if not split.info.get("unseen_categories"):
+        return None
+    unseen = split.unseen_mask("test")
+    normal = split.test.label == 0
+    known = np.flatnonzero(~unseen)
+    zero_shot = np.flatnonzero(normal | unseen)
+    rng = np.random.default_rng([int(seed), 7])
+    return {
+        "known": known,
+        "zero_shot": zero_shot,
+        "known_balanced": known[_balanced_rows(split.test.label[known], rng)],
+        "zero_shot_balanced": zero_shot[_balanced_rows(split.test.label[zero_shot], rng)],
+    }
+
+
+def zero_shot_metrics(
+    views: dict[str, np.ndarray], label: np.ndarray, scores: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """The :data:`ZERO_SHOT_METRICS` columns at ``threshold`` (NaN where a view lacks a class)."""
+    out: dict[str, float] = {}
+    for view, names in (
+        ("known", ("precision", "recall", "f1", "auroc")),
+        ("known_balanced", ("f1",)),
+        ("zero_shot", ("precision", "recall", "f1", "auroc", "auprc")),
+        ("zero_shot_balanced", ("precision", "recall", "f1")),
+    ):
+        rows = views[view]
+        if len(rows) == 0:
+            values: dict[str, float] = {}
+        else:
+            values = metrics.binary_metrics(label[rows], scores[rows], threshold)
+        for name in names:
+            out[f"{view}_{name}"] = float(values.get(name, float("nan")))
+    return out
 
 
 def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
@@ -113,8 +200,11 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
         "params": json.dumps(job.params, sort_keys=True, default=str),
     }
     rows, per_category = [], []
+    views = zero_shot_views(split, job.seed)
+    needs_train = any(getattr(thresholds.resolve(spec), "needs_train_scores", False) for spec in job.thresholds)
+    train_scores = fit_scores(fitted) if needs_train else None
     for spec in job.thresholds:
-        strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores)
+        strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores, train_scores)
         row = {
             **base,
             "threshold_strategy": strategy.name,
@@ -122,6 +212,8 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
             "threshold": threshold,
         }
         row.update(metrics.binary_metrics(split.test.label, test_scores, threshold))
+        if views is not None:
+            row.update(zero_shot_metrics(views, split.test.label, test_scores, threshold))
         rows.append(row)
         for category, stats in metrics.detection_rate_by_category(
             split.test.attack_category, test_scores, threshold

@@ -33,7 +33,13 @@ from netad.errors import NetadInputError
 
 log = logging.getLogger(__name__)
 
-METRICS = ("precision", "recall", "f1", "f2", "accuracy", "auroc", "auprc", "fit_seconds", "score_seconds")
+METRICS = (
+    "precision", "recall", "f1", "f2", "accuracy", "auroc", "auprc", "fit_seconds", "score_seconds",
+    # zero-shot splits only (netad.bench.job.ZERO_SHOT_METRICS): known-attack and unseen-family views of test
+    "known_precision", "known_recall", "known_f1", "known_auroc", "known_balanced_f1",
+    "zero_shot_precision", "zero_shot_recall", "zero_shot_f1", "zero_shot_auroc", "zero_shot_auprc",
+    "zero_shot_balanced_precision", "zero_shot_balanced_recall", "zero_shot_balanced_f1",
+)  # fmt: skip
 GROUP = ["dataset", "protocol", "detector", "variant", "threshold_strategy"]
 
 
@@ -70,6 +76,7 @@ def plan(
 ) -> list[Job]:
     """Validate the options (before any heavy work) and expand them into jobs."""
     from netad.detectors import available as available_detectors
+    from netad.detectors.registry import is_known
     from netad.protocols import available as available_protocols
 
     dataset_names, detector_names = _as_list(datasets), _as_list(detectors)
@@ -77,7 +84,7 @@ def plan(
         raise NetadInputError("no dataset given")
     if not detector_names:
         raise NetadInputError("no detector given")
-    unknown = [d for d in detector_names if d not in available_detectors()]
+    unknown = [d for d in detector_names if not is_known(d)]
     if unknown:
         raise NetadInputError(f"unknown detector(s) {unknown}; available: {', '.join(available_detectors())}")
     if protocol not in available_protocols():
@@ -132,10 +139,21 @@ def execute(
     n_jobs: int = -1,
     backend: str = "joblib",
     on_done: Callable[[Job, JobResult], None] | None = None,
+    address: str | None = None,
 ) -> list[tuple[Job, JobResult]]:
-    """Run jobs with the chosen backend; ``on_done`` is called as each finishes (progress bars)."""
-    if backend != "joblib":
-        raise NetadInputError(f"unknown backend {backend!r}; available: joblib")
+    """Run jobs with the chosen backend; ``on_done`` is called as each finishes (progress bars).
+
+    ``joblib`` (default) runs them on this machine; ``ray`` runs each job as a Ray task, on the cluster at
+    ``address`` or on a private local Ray instance when ``address`` is None (see :mod:`netad.bench.ray_backend`).
+    Both run the same job code and return the results in job order.
+    """
+    check_backend(backend, address)
+    order = {job.key: i for i, job in enumerate(jobs)}
+    if backend == "ray":
+        from netad.bench.ray_backend import execute_ray
+
+        finished = execute_ray(jobs, scores_dir, address, n_jobs, on_done)
+        return sorted(finished, key=lambda pair: order[pair[0].key])
     done: list[tuple[Job, JobResult]] = []
     if n_jobs == 1 or len(jobs) == 1:
         iterator: Iterable[tuple[Job, JobResult]] = (_safe_run(job, scores_dir) for job in jobs)
@@ -148,8 +166,18 @@ def execute(
         done.append((job, result))
         if on_done is not None:
             on_done(job, result)
-    order = {job.key: i for i, job in enumerate(jobs)}
     return sorted(done, key=lambda pair: order[pair[0].key])
+
+
+BACKENDS = ("joblib", "ray")
+
+
+def check_backend(backend: str, address: str | None = None) -> None:
+    """Fail early on an unknown backend, or an ``address`` given to a backend that does not use one."""
+    if backend not in BACKENDS:
+        raise NetadInputError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+    if address is not None and backend != "ray":
+        raise NetadInputError(f"--address {address!r} is for --backend ray (the {backend} backend runs locally)")
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -185,8 +213,25 @@ def _prepare_run_dir(out: str | Path | None, overwrite: bool, name_hint: str) ->
         raise NetadInputError(
             f"output directory {run_dir} exists and is not empty; choose another --out or pass --overwrite"
         )
+    if overwrite and run_dir.is_dir():
+        _clear_previous_run(run_dir)
     (run_dir / "scores").mkdir(parents=True, exist_ok=True)
     return run_dir
+
+
+RUN_FILES = ("results.csv", "summary.csv", "per_category.csv", "config.json")
+RUN_DIRS = ("scores", "figures")
+
+
+def _clear_previous_run(run_dir: Path) -> None:
+    """Remove what an earlier run wrote here (and only that), so no stale score file outlives an overwrite."""
+    import shutil
+
+    for name in RUN_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+    for name in RUN_DIRS:
+        if (run_dir / name).is_dir():
+            shutil.rmtree(run_dir / name)
 
 
 def run(
@@ -209,12 +254,16 @@ def run(
     overwrite: bool = False,
     on_done: Callable[[Job, JobResult], None] | None = None,
     on_plan: Callable[[list[Job]], None] | None = None,
+    address: str | None = None,
 ) -> BenchResult:
     """Benchmark detectors on datasets under one protocol over several seeds (the Python twin of ``netad bench``).
 
     >>> result = run("nsl-kdd-sample", "iforest,pca", seeds=[0], write=False)  # doctest: +SKIP
     >>> result.summary[["detector", "f1_mean", "auroc_mean"]]  # doctest: +SKIP
+
+    ``backend="ray"`` with ``address="HOST:6379"`` spreads the jobs over a Ray cluster (same results).
     """
+    check_backend(backend, address)
     jobs = plan(
         datasets, detectors, seeds, protocol, threshold, detector_params, dataset_path,
         dataset_options, protocol_options, max_train, save_scores and write, preprocess,
@@ -233,8 +282,9 @@ def run(
         "preprocess": preprocess or {},
         "n_jobs": n_jobs,
         "backend": backend,
+        "address": address,
     }
-    return run_jobs(jobs, out, options, n_jobs, backend, write, overwrite, on_done, on_plan)
+    return run_jobs(jobs, out, options, n_jobs, backend, write, overwrite, on_done, on_plan, address)
 
 
 def run_jobs(
@@ -247,10 +297,12 @@ def run_jobs(
     overwrite: bool = False,
     on_done: Callable[[Job, JobResult], None] | None = None,
     on_plan: Callable[[list[Job]], None] | None = None,
+    address: str | None = None,
 ) -> BenchResult:
     """Run any list of jobs (a bench, a sweep) and write the run directory; ``options`` go to config.json."""
     if not jobs:
         raise NetadInputError("nothing to run: the job list is empty")
+    check_backend(backend, address)
     # Load (and cache) each dataset once up front: user errors surface before any work is spread out,
     # and workers then read the parsed cache.
     from netad.datasets import load
@@ -265,7 +317,7 @@ def run_jobs(
     if on_plan is not None:
         on_plan(jobs)
     started = dt.datetime.now(dt.timezone.utc)
-    finished = execute(jobs, str(run_dir / "scores") if run_dir else None, n_jobs, backend, on_done)
+    finished = execute(jobs, str(run_dir / "scores") if run_dir else None, n_jobs, backend, on_done, address)
 
     rows, per_category, errors, splits = [], [], [], {}
     for job, result in finished:
@@ -289,7 +341,7 @@ def run_jobs(
             "started_utc": started.isoformat(),
             "finished_utc": dt.datetime.now(dt.timezone.utc).isoformat(),
             "options": options or {},
-            "oracle_thresholds_used": any("oracle" in job.thresholds for job in jobs),
+            "oracle_thresholds_used": any(thresholds.uses_test_data(t) for job in jobs for t in job.thresholds),
             "jobs": [job.to_dict() for job in jobs],
             "datasets": dataset_info,
             "splits": splits,

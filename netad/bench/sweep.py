@@ -319,13 +319,18 @@ def _check_preprocess(config: SweepConfig) -> None:
 
 def _check_detector_params(config: SweepConfig) -> None:
     """Every parameter is one the detector takes, and every variant builds (value checks where the class has them)."""
-    from netad.detectors import available, get_class
+    from netad.detectors import available, get_class, make
+    from netad.detectors.peers import accepted_parameters, is_peer_name
+    from netad.detectors.registry import is_known
 
-    unknown = [d for d in config.detectors if d not in available()]
+    unknown = [d for d in config.detectors if not is_known(d)]
     if unknown:
         raise NetadInputError(f"{config.source}: unknown detector(s) {unknown}; available: {', '.join(available())}")
     for detector in config.detectors:
-        accepted = set(get_class(detector)._get_param_names())
+        if is_peer_name(detector):
+            accepted = accepted_parameters(detector)
+        else:
+            accepted = set(get_class(detector)._get_param_names())
         where = {k: "[params]" for k in config.params.get(detector, {})}
         where |= {k: "[grid]" for k in _flatten_preprocess(config.raw.get("grid", {}))}
         for item in config.raw.get("variants", []):
@@ -341,7 +346,7 @@ def _check_detector_params(config: SweepConfig) -> None:
         for variant in config.variants:
             params = {**config.params.get(detector, {}), **variant.params}
             try:
-                built = get_class(detector)(**params)
+                built = make(detector, **params)
                 check = getattr(built, "_check_params", None)  # value checks of the deep detectors, if present
                 if callable(check):
                     check()
@@ -474,8 +479,10 @@ def run_sweep(
     plots: bool = True,
     on_done: Callable[[Job, JobResult], None] | None = None,
     on_plan: Callable[[list[Job]], None] | None = None,
+    backend: str = "joblib",
+    address: str | None = None,
 ) -> SweepResult:
-    """Run a parameter sweep (the Python twin of ``netad sweep``).
+    """Run a parameter sweep (the Python twin of ``netad sweep``); ``backend="ray"`` + ``address`` as in ``run``.
 
     >>> result = run_sweep("examples/sweeps/ae_bottleneck.toml", out="runs/bottleneck")  # doctest: +SKIP
     >>> result.table[["variant", "threshold_strategy", "f1_mean", "f1_std"]]  # doctest: +SKIP
@@ -511,11 +518,12 @@ def run_sweep(
         "max_train": config.max_train,
         "preprocess": config.preprocess,
         "n_jobs": workers,
-        "backend": "joblib",
+        "backend": backend,
+        "address": address,
     }
     log.info("sweep %s: %d variants x %d seeds = %d jobs", config.name, len(config.variants), len(config.seeds),
              len(jobs))  # fmt: skip
-    bench = run_jobs(jobs, out, options, workers, "joblib", write, overwrite, on_done, on_plan)
+    bench = run_jobs(jobs, out, options, workers, backend, write, overwrite, on_done, on_plan, address)
     table = sweep_table(bench.summary, config)
     written: list[Path] = []
     if bench.run_dir is not None:

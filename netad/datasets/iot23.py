@@ -199,6 +199,12 @@ def _read(files: list[Path], options: Mapping[str, Any], digests: Mapping[Path, 
     features, keep, clean_dropped, clean_notes = clean_non_finite(features, NUMERIC, "drop")
     dropped.update(clean_dropped)
     captures = ", ".join(capture_name(p) for p in files)
+    if options.get("family") is not None:
+        subset, subset_notes = _family_subset(category, keep, options["family"], options.get("attack_fraction"))
+        keep = subset if keep is None else keep & subset
+        notes.extend(subset_notes)
+    elif options.get("attack_fraction") is not None:
+        raise NetadInputError("IoT-23: attack_fraction needs a family (e.g. family='C&C')")
     return build_dataset(
         name="iot23",
         features=features[[*NUMERIC, *CATEGORICAL]],
@@ -214,6 +220,59 @@ def _read(files: list[Path], options: Mapping[str, Any], digests: Mapping[Path, 
     )
 
 
+FAMILY_ALIASES = {"candc": "C&C", "cc": "C&C", "portscan": "PartOfAHorizontalPortScan"}
+"""Short names accepted for ``family`` (case-insensitive), besides the detailed-label itself."""
+FAMILY_SEED = 0
+"""Seed of the ``attack_fraction`` subsample, fixed so that a family subset is the same table in every run."""
+
+
+def _resolve_family(category: np.ndarray, family: str) -> str:
+    """The detailed-label that ``family`` names (case-insensitive, or an alias such as ``candc``)."""
+    wanted = str(family).strip().lower()
+    wanted = FAMILY_ALIASES.get(wanted.replace("-", "").replace("_", ""), wanted).lower()
+    found = sorted({str(c) for c in np.unique(category)} - {NORMAL_CATEGORY})
+    match = [c for c in found if c.lower() == wanted]
+    if not match:
+        raise NetadInputError(
+            f"IoT-23: family={family!r} is not a detailed-label of the capture(s); found {', '.join(found)} "
+            f"(aliases: {', '.join(f'{k}={v}' for k, v in FAMILY_ALIASES.items())})"
+        )
+    return match[0]
+
+
+def _family_subset(
+    category: np.ndarray, keep: np.ndarray | None, family: str, attack_fraction: float | None
+) -> tuple[np.ndarray, list[str]]:
+    """Row mask of a seed-style subset: every benign row + the rows of one malicious family, optionally thinned
+    (seeded, fixed) so that the family is ``attack_fraction`` of the rows."""
+    label_name = _resolve_family(category, family)
+    valid = np.ones(len(category), dtype=bool) if keep is None else keep
+    benign = (category == NORMAL_CATEGORY) & valid
+    attack = np.flatnonzero((category == label_name) & valid)
+    others = int((valid & (category != NORMAL_CATEGORY) & (category != label_name)).sum())
+    notes = [
+        f"family subset (seed-style, as the MNPWAD IoT23_* sets): benign + {label_name!r}; {others:,} rows of "
+        "other families left out"
+    ]
+    if attack_fraction is not None:
+        fraction = float(attack_fraction)
+        if not 0 < fraction < 1:
+            raise NetadInputError(f"IoT-23: attack_fraction must lie in (0, 1), got {attack_fraction!r}")
+        wanted = max(1, int(round(fraction / (1 - fraction) * int(benign.sum()))))
+        if wanted < len(attack):
+            rng = np.random.default_rng(FAMILY_SEED)
+            notes.append(
+                f"attack_fraction={fraction}: {wanted:,} of {len(attack):,} {label_name!r} rows kept (seeded random "
+                f"subsample, seed {FAMILY_SEED}): attacks are {wanted / (wanted + int(benign.sum())):.1%} of rows"
+            )
+            attack = rng.choice(attack, size=wanted, replace=False)
+        else:
+            notes.append(f"attack_fraction={fraction}: only {len(attack):,} {label_name!r} rows; all kept")
+    mask = benign.copy()
+    mask[attack] = True
+    return mask, notes
+
+
 SPECS = (
     DatasetSpec(
         name="iot23",
@@ -225,7 +284,24 @@ SPECS = (
         find=_find,
         read=_read,
         version="iot23/1",
-        options={"unset": "zero"},
+        options={"unset": "zero", "family": None, "attack_fraction": None},
         choices={"unset": ("zero", "drop")},
+    ),
+    *(
+        DatasetSpec(
+            name=f"iot23-{slug}",
+            description=f"IoT-23 family subset: benign + {family} flows (seed-style IoT23_* set; option "
+            "attack_fraction thins the family)",
+            title=f"IoT-23 {family}",
+            data_dir="iot23",
+            download=DOWNLOAD,
+            expected="*.conn.log.labeled (or <capture>/bro/conn.log.labeled), plain or .gz/.xz",
+            find=_find,
+            read=_read,
+            version="iot23/1",
+            options={"unset": "zero", "family": family, "attack_fraction": None},
+            choices={"unset": ("zero", "drop"), "family": (family,)},
+        )
+        for slug, family in (("candc", "C&C"), ("ddos", "DDoS"), ("portscan", "PartOfAHorizontalPortScan"))
     ),
 )

@@ -33,5 +33,18 @@ register("beta-vae", "netad.detectors.vae", "BetaVAE", "beta-VAE (VAE with a KL 
 register("dagmm", "netad.detectors.dagmm", "DAGMM", "Deep Autoencoding Gaussian Mixture Model, sample energy")
 register("bigan", "netad.detectors.bigan", "BiGAN", "BiGAN, reconstruction + discriminator feature-matching score")
 register("seq2seq", "netad.detectors.seq2seq", "Seq2SeqAutoEncoder", "LSTM seq2seq autoencoder, reconstruction MSE")
+register("maf", "netad.detectors.maf", "MAFDetector", "Masked autoregressive flow density, -log p(x)")
+register(
+    "latent-sculpting",
+    "netad.detectors.latent_sculpting",
+    "LatentSculpting",
+    "Latent sculpting: DCCL-trained CNN+Transformer encoder + MAF on benign latents (semi-supervised, zero-shot)",
+)
+register(
+    "mnpwad",
+    "netad.detectors.mnpwad",
+    "MNPWAD",
+    "Multi-normal prototypes, weakly supervised (a few labelled anomalies + contaminated unlabelled rows)",
+)
 
 __all__ = ["BaseDetector", "available", "check_features", "check_labels", "get_class", "make", "register"]

@@ -116,6 +116,11 @@ class BaseDetector(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self._fit(X, None if self.supervision == "unsupervised" else y)
         strategy = thresholds.resolve(self.threshold)
+        if strategy.uses_test_data:
+            raise NetadInputError(
+                f"threshold {strategy.name!r} uses test data and exists only for evaluation (netad bench -t); "
+                "a detector's own threshold is learned at fit: use a percentile, contamination:R or best-f1"
+            )
         # the fit-time threshold needs a score distribution, not every row: cap the cost on millions of rows
         rows = subsample_rows(X, FIT_THRESHOLD_MAX_ROWS, self._rng(), f"{type(self).__name__} threshold")
         if rows is not None:

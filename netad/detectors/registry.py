@@ -21,8 +21,22 @@ def available() -> dict[str, str]:
     return {name: spec[2] for name, spec in sorted(_DETECTORS.items())}
 
 
+def is_known(name: str) -> bool:
+    """Whether ``name`` is a registered detector or addresses a peer library (``pyod:ECOD``, ``deepod:DevNet``)."""
+    from netad.detectors.peers import is_peer_name
+
+    return name in _DETECTORS or is_peer_name(name)
+
+
 def get_class(name: str) -> type:
-    """The detector class registered under ``name``."""
+    """The detector class registered under ``name`` (``PeerDetector`` for ``pyod:``/``deepod:`` names)."""
+    from netad.detectors.peers import is_peer_name
+
+    if is_peer_name(name):
+        from netad.detectors.peers import PeerDetector, resolve, split_name
+
+        resolve(*split_name(name))  # fails early, naming the pip command, when the library is missing
+        return PeerDetector
     if name not in _DETECTORS:
         raise NetadInputError(f"unknown detector {name!r}; available: {', '.join(sorted(_DETECTORS))}")
     module, class_name, _ = _DETECTORS[name]
@@ -30,7 +44,17 @@ def get_class(name: str) -> type:
 
 
 def make(name: str, **params: Any) -> Any:
-    """A new detector by registered name, e.g. ``make("iforest", n_estimators=200, random_state=0)``."""
+    """A new detector by registered name, e.g. ``make("iforest", n_estimators=200, random_state=0)``.
+
+    ``pyod:MODEL`` and ``deepod:MODEL`` build a :class:`netad.detectors.peers.PeerDetector`; parameters other
+    than ``threshold``, ``random_state`` and ``n_threads`` go to the peer class.
+    """
+    from netad.detectors.peers import is_peer_name
+
+    if is_peer_name(name):
+        from netad.detectors.peers import make_peer
+
+        return make_peer(name, **params)
     cls = get_class(name)
     try:
         return cls(**params)

@@ -87,6 +87,17 @@ def test_existing_output_directory_is_never_overwritten(tmp_path):
     assert (tmp_path / "keep.txt").read_text() == "user data"
 
 
+def test_overwrite_replaces_the_previous_run_but_keeps_other_files(tmp_path):
+    first = run("nsl-kdd-sample", "pca", seeds=[0, 1], out=tmp_path, max_train=500, n_jobs=1)
+    assert len(list((first.run_dir / "scores").glob("*.parquet"))) == 2
+    (tmp_path / "notes.txt").write_text("user notes")
+    second = run("nsl-kdd-sample", "pca", seeds=[5], out=tmp_path, max_train=500, n_jobs=1, overwrite=True)
+    scores = sorted(p.name for p in (second.run_dir / "scores").glob("*.parquet"))
+    assert scores == ["nsl-kdd-sample__novelty__pca__seed5.parquet"]  # no stale seed-0/1 files
+    assert set(pd.read_csv(tmp_path / "results.csv")["seed"]) == {5}
+    assert (tmp_path / "notes.txt").read_text() == "user notes"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -107,3 +118,29 @@ def test_max_train_caps_the_training_rows():
     result = run("nsl-kdd-sample", "pca", seeds=[0], max_train=1000, write=False)
     assert int(result.results["n_train"].iloc[0]) <= 1000
     assert np.isfinite(result.results["auroc"]).all()
+
+
+def test_seed_rule_threshold_is_the_percentile_of_training_and_test_scores(tmp_path):
+    from netad.bench.job import fit_job, fit_scores
+
+    result = run(
+        "nsl-kdd-sample", "iforest", seeds=[0], threshold="p99,seed:p80", out=tmp_path / "b", max_train=2000,
+        n_jobs=1,
+    )  # fmt: skip
+    row = result.results.set_index("threshold_strategy").loc["seed:p80"]
+    assert "uses test data" in row["threshold_source"]
+    assert json.loads((result.run_dir / "config.json").read_text())["oracle_thresholds_used"]
+    job = plan("nsl-kdd-sample", "iforest", seeds=[0], threshold="seed:p80", max_train=2000)[0]
+    train_scores = fit_scores(fit_job(job))  # the same seeded fit, scored on its own training rows
+    test_scores = pd.read_parquet(next((result.run_dir / "scores").glob("*.parquet")))["score"].to_numpy()
+    expected = np.percentile(np.concatenate([train_scores, test_scores]), 80)
+    assert row["threshold"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_detector_refuses_a_threshold_that_needs_test_data():
+    from netad.detectors import make
+
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    for spec in ("seed:p80", "oracle"):
+        with pytest.raises(NetadInputError, match="uses test data"):
+            make("iforest", threshold=spec, random_state=0).fit(X)
