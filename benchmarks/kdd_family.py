@@ -1,5 +1,6 @@
 """The KDD family: DAGMM on its own protocol, and the Cloudera seed's model zoo on KDDCup99 and NSL-KDD.
 
+    python benchmarks/kdd_family.py --tune-dagmm          # validation-only choice of DAGMM's epochs (first)
     python benchmarks/kdd_family.py [--parts dagmm,kdd,nsl] [--quick]
 
 Three parts, each one ``netad.bench.run`` (n_jobs=2, one torch thread per job) writing a run directory under
@@ -35,6 +36,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -53,7 +55,9 @@ ONE_THREAD = {"n_threads": 1}
 # Settings chosen to fit the whole benchmark in ~45 min on 2 shared cores (see the md for measured times).
 SETTINGS: dict[str, Any] = {
     "dagmm": {
-        "params": {"dagmm": {**ONE_THREAD}},  # the seed's defaults (200 epochs, k=4, lr 1e-4, batch 1024, ...)
+        # the seed's defaults (k=4, lr 1e-4, batch 1024, ...) except epochs: 15 instead of 200, chosen on validation
+        # data only (`--tune-dagmm`: validation AUROC peaks at 15 epochs and falls to ~0.96 by 45-60 epochs)
+        "params": {"dagmm": {"epochs": 15, **ONE_THREAD}},
         # the npz is already scaled as in the reference code (one-hot 0/1, numerics min-max): no second scaling.
         # Standard-scaling it again (this benchmark's first version) blew rare one-hot columns up to ~200 and cost
         # AUROC (seed 0, 30 epochs: 0.972 -> 0.982 without it).
@@ -256,17 +260,70 @@ def dagmm_notes(summary: pd.DataFrame) -> list[str]:
     ]
 
 
+def dagmm_tuning_section() -> list[str]:
+    """The validation-only epoch choice (``--tune-dagmm``), if it was run."""
+    path = WORK / "dagmm_epochs_tuning.csv"
+    if not path.is_file():
+        return ["(no epoch tuning table: run `python benchmarks/kdd_family.py --tune-dagmm`)", ""]
+    table = pd.read_csv(path)
+    summary = mean_std(table, ["epochs"], ["val_auroc", "val_auprc"])
+    return [
+        "### Choosing DAGMM's training length on validation data",
+        "",
+        f"`python benchmarks/kdd_family.py --tune-dagmm`: DAGMM trained for {TUNE_EPOCHS} epochs on the seed-0 "
+        f"split, model seeds {sorted(table.model_seed.unique().tolist())}; every {TUNE_EVERY} epochs the mixture "
+        f"is re-estimated on {TUNE_MIXTURE_ROWS:,} training rows and the *validation* rows are scored (training "
+        "half's KDD attacks + 10% of its anomalies). No test row is scored. Rule, fixed before looking: the "
+        "epoch count with the highest mean validation AUROC. Training is unstable: ranking quality peaks early "
+        "and decays with longer training (energy collapse of some mixture components), which is why the seed's "
+        "200 epochs rank worse here (seed 0 at 200 epochs: test AUROC 0.962, seed 1: 0.901; run stopped).",
+        "",
+        markdown(summary),
+        "",
+    ]
+
+
+def restarts_section(part: dict[str, Any] | None) -> list[str]:
+    """DAGMM with RESTARTS fits per seed, the best on validation AUROC evaluated on test."""
+    if part is None:
+        return ["(no restart table: run `python benchmarks/kdd_family.py --parts restarts`)", ""]
+    summary, per_seed = part["summary"], part["per_seed"]
+    best_f1 = per_seed[per_seed.threshold_strategy == "best-f1"]
+    mean_f1 = float(best_f1.f1.mean())
+    goal = "met" if mean_f1 >= 0.94 else "missed"
+    chosen = ", ".join(
+        f"seed {r.seed}: restart {r.chosen_restart} of val AUROCs {r.restart_val_aurocs}" for r in best_f1.itertuples()
+    )
+    return [
+        f"### DAGMM, best of {RESTARTS} restarts chosen on validation data",
+        "",
+        f"`python benchmarks/kdd_family.py --parts restarts` ({part['seconds'] / 60:.1f} min): the table above "
+        "shows that DAGMM either ranks well (AUROC ~0.99) or lands in a poor solution (~0.95) depending on its "
+        f"initialisation. Per split seed, {RESTARTS} DAGMMs (same settings, random_state 1000·seed + restart) "
+        "are fitted and the one with the highest AUROC on the *validation* rows (training half: 10% of its KDD "
+        "attacks + 10% of its anomalies) is kept; its thresholds come from validation too. The test rows are "
+        f"only scored. Chosen: {chosen}.",
+        "",
+        markdown(summary.rename(columns={"threshold_strategy": "threshold"})),
+        "",
+        f"- Goal F1 >= 0.94 with a threshold from training-side data, with validation-selected restarts: "
+        f"**{goal}** (best-f1 on validation: mean F1 {mean_f1:.4f}).",
+        "",
+    ]
+
+
 def merge_previous(parts: dict[str, dict[str, Any]], path: Path) -> dict[str, dict[str, Any]]:
     """Parts not re-run now (``--parts``) are taken from the previous JSON, so the report stays complete."""
     if not path.is_file():
         return parts
     previous = json.loads(path.read_text())
     merged = {}
-    for key in ("dagmm", "kdd", "nsl"):
+    for key in ("dagmm", "restarts", "kdd", "nsl"):
         if key in parts:
             merged[key] = parts[key]
         elif key in previous:
-            merged[key] = {**previous[key], "summary": pd.DataFrame(previous[key]["summary"])}
+            frames = {k: pd.DataFrame(previous[key][k]) for k in ("summary", "per_seed") if k in previous[key]}
+            merged[key] = {**previous[key], **frames}
     return merged
 
 
@@ -299,7 +356,8 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
             f"validation), {p['n_test']:,} test rows (the other half; KDD 'normal' = anomaly, ~20%). DAGMM as in "
             f"the reference code (compression 118-60-30-10-1 tanh, estimation 3-10-4 with dropout 0.5, k=4, "
             "lambda_energy 0.1, lambda_cov 0.005, Adam lr 1e-4, batch 1024, gradient norm clipped at 5), "
-            f"{p['epochs']} epochs (the seed's 200 unless noted); fit time {p['fit_seconds']} s per seed. "
+            f"**{p['epochs']} epochs instead of the seed's 200**, chosen on validation data (table below); fit time "
+            f"{p['fit_seconds']} s per seed. "
             "Features: the npz's 118 columns as the reference code feeds them (already one-hot / min-max scaled; "
             "`preprocess={'scaler': None}`, constant columns dropped). A first version of this benchmark "
             "standard-scaled them again, which blew rare one-hot columns up to ~200 and lowered AUROC (0.972 "
@@ -314,6 +372,8 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
             "",
             *dagmm_notes(p["summary"]),
             "",
+            *dagmm_tuning_section(),
+            *restarts_section(parts.get("restarts")),
         ]
     for key, title in (("kdd", "2. `kdd-8000-2000` on KDDCup99 10%"), ("nsl", "3. NSL-KDD, `novelty` protocol")):
         if key not in parts:
@@ -353,17 +413,148 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
     (RESULTS / f"kdd_family{suffix}.json").write_text(json.dumps(payload, indent=2, default=str))
 
 
+# -- DAGMM restarts selected on validation data ---------------------------------------------------------------
+RESTARTS = 3
+
+
+def _restart_one(split_seed: int, restart: int) -> dict[str, Any]:
+    """Fit one DAGMM restart on the split of ``split_seed``; keep its validation and test scores."""
+    from netad import metrics
+    from netad.datasets import load
+    from netad.detectors.dagmm import DAGMM
+    from netad.preprocess import FlowPreprocessor
+    from netad.protocols import make_split
+
+    settings = SETTINGS["dagmm"]
+    dataset = load("kddcup99-dagmm")
+    split = make_split(dataset, "dagmm", seed=split_seed, **settings["protocol_options"])
+    frame, _ = split.fit_data("unsupervised")
+    pre = FlowPreprocessor.for_dataset(dataset, **settings["preprocess"]).fit(frame)
+    started = time.perf_counter()
+    detector = DAGMM(**settings["params"]["dagmm"], random_state=1000 * split_seed + restart).fit(pre.transform(frame))
+    validation = detector.decision_function(pre.transform(split.validation.features))
+    return {
+        "split_seed": split_seed,
+        "restart": restart,
+        "fit_seconds": time.perf_counter() - started,
+        "val_auroc": metrics.binary_metrics(split.validation.label, validation, float(np.median(validation)))["auroc"],
+        "validation": (validation, split.validation.label),
+        "test": (detector.decision_function(pre.transform(split.test.features)), split.test.label),
+    }
+
+
+def part_dagmm_restarts(seeds: list[int]) -> dict[str, Any]:
+    """Per split seed, RESTARTS DAGMM fits; the one with the best *validation* AUROC is evaluated on test."""
+    from joblib import Parallel, delayed
+
+    from netad import metrics
+    from netad.bench.job import choose_threshold
+
+    started = time.perf_counter()
+    fits = Parallel(n_jobs=2)(delayed(_restart_one)(s, r) for s in seeds for r in range(RESTARTS))
+    rows = []
+    for seed in seeds:
+        candidates = [f for f in fits if f["split_seed"] == seed]
+        best = max(candidates, key=lambda f: f["val_auroc"])
+        (val_scores, val_label), (test_scores, test_label) = best["validation"], best["test"]
+        labels = {"validation": SimpleNamespace(label=val_label), "test": SimpleNamespace(label=test_label)}
+        split_view = SimpleNamespace(**labels)
+        for spec in ("p97", "best-f1", "oracle"):
+            strategy, threshold, _ = choose_threshold(spec, split_view, val_scores, test_scores)
+            rows.append(
+                {
+                    "seed": seed,
+                    "threshold_strategy": strategy.name,
+                    "chosen_restart": best["restart"],
+                    "val_auroc": best["val_auroc"],
+                    "restart_val_aurocs": [round(f["val_auroc"], 4) for f in candidates],
+                    **metrics.binary_metrics(test_label, test_scores, threshold),
+                }
+            )
+    table = pd.DataFrame(rows)
+    WORK.mkdir(parents=True, exist_ok=True)
+    table.to_csv(WORK / "dagmm_restarts.csv", index=False)
+    summary = mean_std(table, ["threshold_strategy"], ["f1", "precision", "recall", "auroc", "auprc"])
+    return {"seconds": time.perf_counter() - started, "summary": summary, "per_seed": table}
+
+
+# -- DAGMM epochs, chosen on validation data only -----------------------------------------------------------
+TUNE_EPOCHS = 60
+TUNE_EVERY = 5
+TUNE_MIXTURE_ROWS = 40_000  # training rows the mixture is re-estimated on at each checkpoint (seeded)
+
+
+def _tune_dagmm_one(model_seed: int, split_seed: int = 0) -> list[dict[str, Any]]:
+    """Train DAGMM once for TUNE_EPOCHS; every TUNE_EVERY epochs, re-estimate the mixture on training rows and
+    score the *validation* rows (training-half KDD attacks + 10% of the training half's anomalies)."""
+    import torch
+
+    from netad import metrics
+    from netad.datasets import load
+    from netad.detectors.dagmm import DAGMM
+    from netad.preprocess import FlowPreprocessor
+    from netad.protocols import make_split
+
+    dataset = load("kddcup99-dagmm")
+    split = make_split(dataset, "dagmm", seed=split_seed, **SETTINGS["dagmm"]["protocol_options"])
+    frame, _ = split.fit_data("unsupervised")
+    pre = FlowPreprocessor.for_dataset(dataset, **SETTINGS["dagmm"]["preprocess"]).fit(frame)
+    X = pre.transform(frame)
+    X_val, y_val = pre.transform(split.validation.features), split.validation.label
+    rows = np.random.default_rng(model_seed).choice(len(X), min(TUNE_MIXTURE_ROWS, len(X)), replace=False)
+    found: list[dict[str, Any]] = []
+
+    class Checkpointed(DAGMM):
+        def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+            if (epoch + 1) % TUNE_EVERY == 0:
+                self._estimate_mixture(X[rows])
+                scores = self._score(X_val)
+                found.append(
+                    {
+                        "model_seed": model_seed,
+                        "epochs": epoch + 1,
+                        "val_auroc": metrics.binary_metrics(y_val, scores, float(np.median(scores)))["auroc"],
+                        "val_auprc": metrics.binary_metrics(y_val, scores, float(np.median(scores)))["auprc"],
+                        "train_loss": logs.get("loss", float("nan")),
+                    }
+                )
+            return None
+
+    torch.manual_seed(model_seed)
+    Checkpointed(epochs=TUNE_EPOCHS, n_threads=1, random_state=model_seed).fit(X)
+    return found
+
+
+def tune_dagmm(model_seeds: list[int]) -> pd.DataFrame:
+    """Validation AUROC/AUPRC of DAGMM per training length (split seed 0), mean over model seeds."""
+    from joblib import Parallel, delayed
+
+    per_seed = Parallel(n_jobs=2)(delayed(_tune_dagmm_one)(s) for s in model_seeds)
+    table = pd.DataFrame([row for rows in per_seed for row in rows])
+    WORK.mkdir(parents=True, exist_ok=True)
+    table.to_csv(WORK / "dagmm_epochs_tuning.csv", index=False)
+    return table.groupby("epochs")[["val_auroc", "val_auprc"]].agg(["mean", "std"]).reset_index()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="dagmm,kdd,nsl", help="comma-separated: dagmm, kdd, nsl")
+    parser.add_argument("--parts", default="dagmm,restarts,kdd,nsl", help="comma-separated: dagmm, restarts, kdd, nsl")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1-2 epochs, 3,000 rows")
+    parser.add_argument(
+        "--tune-dagmm", action="store_true", help="validation-only choice of DAGMM's epochs (seed-0 split)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     os.environ.setdefault("NETAD_DATA", str(REPO.parent / "shared" / "data"))
+    if args.tune_dagmm:
+        print(tune_dagmm([0, 1]).to_string(index=False))
+        return
     parts: dict[str, dict[str, Any]] = {}
     wanted = [p.strip() for p in args.parts.split(",") if p.strip()]
     if "dagmm" in wanted:
         parts["dagmm"] = part_dagmm(args.quick)
+    if "restarts" in wanted:
+        parts["restarts"] = part_dagmm_restarts(QUICK["seeds"] if args.quick else SEEDS_DAGMM)
     if "kdd" in wanted:
         parts["kdd"] = part_zoo("kdd-8000-2000", "kddcup99", "kdd-8000-2000", args.quick)
     if "nsl" in wanted:

@@ -42,6 +42,8 @@ SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustS
 def _scaler_name(scaler: str | None) -> str | None:
     """The scaler's key in SCALERS; ``None`` or ``"none"`` (as typed on the command line) mean no scaling."""
     return None if scaler is None or str(scaler).lower() == "none" else str(scaler).lower()
+
+
 _CHUNK_ROWS = 131_072  # rows transformed at a time: bounds the temporary buffers, not the output
 
 

@@ -34,5 +34,6 @@ class Job:
         """A file-name-safe identifier, unique within a run."""
         safe = self.dataset.replace(":", "_").replace("/", "_").replace("\\", "_")
         variant = "".join(ch if ch.isalnum() or ch in "=-." else "_" for ch in self.variant)
-        detector = f"{self.detector}[{variant}]" if variant else self.detector
+        name = self.detector.replace(":", "_")  # peers ("pyod:ECOD"): no ':' in file names (Windows)
+        detector = f"{name}[{variant}]" if variant else name
         return f"{safe}__{self.protocol}__{detector}__seed{self.seed}"

@@ -29,11 +29,12 @@ Training rows are unlabelled (contaminated: some are attacks) plus a few labelle
 Differences from the official code, on purpose: the prototype k-means and the pre-training early stopping use
 unlabelled training rows, not labelled validation normals, and early stopping monitors a held-out share of the
 training rows' loss, not validation AUC (netad never shows validation or test labels to ``fit``); DEC's target
-``p`` carries no gradient and the KL term is likelihood-weighted; the normal-likelihood weights carry no
-gradient; DWA weights come from the last two epochs' mean losses (Liu et al. 2019) instead of the current
-batch; the decoder output is linear (inputs are standardised, not min-max scaled); every batch of
-``batch_size`` unlabelled rows gets ``anomaly_share`` x as many labelled anomalies drawn with replacement (the
-official code: 8 per 128), and an epoch is one pass over the unlabelled rows (official: 64 batches).
+``p`` carries no gradient and the KL term is likelihood-weighted; a hinge keeps prototypes apart (cosine at
+most ``max_prototype_cosine``); the normal-likelihood weights carry no gradient; DWA weights come from the last
+two epochs' mean losses (Liu et al. 2019) instead of the current batch; the decoder output is linear (inputs
+are standardised, not min-max scaled); every batch of ``batch_size`` unlabelled rows gets ``anomaly_share`` x as
+many labelled anomalies drawn with replacement (the official code: 8 per 128), and an epoch is one pass over the
+unlabelled rows (official: 64 batches).
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ class MNPWAD(DeepDetector):
         Gaussian corruption std and epochs of each layer-wise pre-training stage (and of the fine-tuning).
     activation
         Hidden activation of the autoencoder (official: leaky ReLU).
+    max_prototype_cosine
+        Prototypes whose cosine exceeds this are pushed apart (a hinge added to the prototype loss; netad's
+        addition: without it, prototypes that k-means placed close together merge during training).
 
     The remaining parameters are :class:`netad.detectors.deep.DeepDetector`'s; defaults follow the official
     ``train.sh``: batch 128, lr 0.005, weight decay 5e-4.
@@ -132,6 +136,7 @@ class MNPWAD(DeepDetector):
         noise: float = 0.05,
         pretrain_epochs: int = 10,
         activation: str = "leaky_relu",
+        max_prototype_cosine: float = 0.9,
         *,
         epochs: int = 30,
         batch_size: int = 128,
@@ -176,6 +181,7 @@ class MNPWAD(DeepDetector):
         self.noise = noise
         self.pretrain_epochs = pretrain_epochs
         self.activation = activation
+        self.max_prototype_cosine = max_prototype_cosine
 
     # -- parameters ----------------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -193,6 +199,8 @@ class MNPWAD(DeepDetector):
                 raise NetadInputError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if int(self.pretrain_epochs) < 1:
             raise NetadInputError(f"pretrain_epochs must be >= 1, got {self.pretrain_epochs!r}")
+        if not -1.0 < float(self.max_prototype_cosine) <= 1.0:
+            raise NetadInputError(f"max_prototype_cosine must lie in (-1, 1], got {self.max_prototype_cosine!r}")
         if str(self.activation).lower() not in ACTIVATIONS:
             raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
 
@@ -224,7 +232,11 @@ class MNPWAD(DeepDetector):
         if len(rows) > MAX_CLUSTER_ROWS:
             rows = np.sort(rng.choice(len(rows), size=MAX_CLUSTER_ROWS, replace=False))
         codes = predict_batches(
-            autoencoder.encoder, unlabelled[rows], module=autoencoder, device="cpu", n_threads=self.n_threads
+            autoencoder.encoder,
+            unlabelled[rows],
+            module=autoencoder,
+            device=resolve_device(self.device),
+            n_threads=self.n_threads,
         )
         from threadpoolctl import threadpool_limits
 
@@ -284,7 +296,17 @@ class MNPWAD(DeepDetector):
 
         gap = (sim_u.max(dim=1).values * weight).mean() - sim_a.max(dim=1).values.mean()
         prototype = -F.logsigmoid(gap) + float(self.lambda_kl) * dec_kl(soft_assignment(sim_u), weight)
+        prototype = prototype + self._separation()
         return reconstruction, score, prototype
+
+    def _separation(self) -> torch.Tensor:
+        """Hinge on the cosine of every pair of prototypes above ``max_prototype_cosine`` (netad addition)."""
+        mu = normalise(self.module_.prototypes)
+        if len(mu) < 2:
+            return mu.new_zeros(())
+        cosine = mu @ mu.T
+        pairs = torch.triu_indices(len(mu), len(mu), offset=1, device=mu.device)
+        return F.relu(cosine[pairs[0], pairs[1]] - float(self.max_prototype_cosine)).sum()
 
     def _loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         parts = self._parts(batch)

@@ -12,8 +12,8 @@ What the adapter sets, unless the caller passes the parameter (``--param deepod:
 
 - seeds: the job's ``random_state`` goes to the peer's ``random_state`` (or ``random_seed``);
 - threads: torch (and BLAS, through threadpoolctl) use ``n_threads`` threads (default 1) during fit and scoring;
-- CPU and quiet: ``device="cpu"``, ``verbose=0`` where the peer takes them; anything a peer still prints goes to
-  the debug log;
+- CPU and quiet: ``device="cpu"``, ``verbose=0`` where the peer takes them; anything a peer still prints, and
+  the warnings it raises, go to the debug log;
 - ``FAST_DEFAULTS`` below: fewer epochs than the libraries' defaults for DeepOD models and PyOD's DeepSVDD
   (100 -> 20), so a 3-seed leaderboard over four datasets fits a CPU budget. Pass ``epochs`` to restore them.
 
@@ -33,6 +33,7 @@ import io
 import logging
 import random
 import re
+import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -219,14 +220,19 @@ def _quiet_and_local(n_threads: int | None) -> Iterator[None]:
     numpy_state, python_state = np.random.get_state(), random.getstate()  # noqa: NPY002
     captured = io.StringIO()
     limits = threadpool_limits(limits=int(n_threads)) if n_threads else contextlib.nullcontext()
-    try:
-        with thread_limit(n_threads), limits, torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(captured):
-            yield
-    finally:
-        np.random.set_state(numpy_state)  # noqa: NPY002
-        random.setstate(python_state)
-        if captured.getvalue().strip():
-            logger.debug("peer output:\n%s", captured.getvalue().strip())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with thread_limit(n_threads), limits, torch.random.fork_rng(devices=[]):
+                with contextlib.redirect_stdout(captured):
+                    yield
+        finally:
+            np.random.set_state(numpy_state)  # noqa: NPY002
+            random.setstate(python_state)
+    if captured.getvalue().strip():
+        logger.debug("peer output:\n%s", captured.getvalue().strip())
+    for warning in caught:
+        logger.debug("peer warning: %s: %s", warning.category.__name__, warning.message)
 
 
 class PeerDetector(BaseDetector):

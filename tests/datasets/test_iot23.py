@@ -11,6 +11,7 @@ import pytest
 
 from netad.datasets import NORMAL_CATEGORY, load, locate
 from netad.datasets.iot23 import CATEGORICAL, NUMERIC
+from netad.errors import NetadInputError
 
 CAPTURE = "CTU-IoT-Malware-Capture-34-1.conn.log.labeled.xz"
 MANIFEST_COUNTS = {"DDoS": 14_394, "C&C": 6_706, NORMAL_CATEGORY: 1_923, "PartOfAHorizontalPortScan": 122}
@@ -69,3 +70,34 @@ def test_official_nested_layout_is_found(capture_lines, tmp_path):
     ds = load("iot23", tmp_path, cache=False)
     assert found.parent == folder and ds.n_rows == 100
     assert ds.sources[0].role == "capture:CTU-IoT-Malware-Capture-1-1"
+
+
+def test_family_subset_keeps_benign_and_one_family(iot):
+    candc = load("iot23-candc")
+    assert candc.class_balance() == {"C&C": MANIFEST_COUNTS["C&C"], NORMAL_CATEGORY: MANIFEST_COUNTS[NORMAL_CATEGORY]}
+    assert any("14,516 rows of other families left out" in n for n in candc.notes)
+    same = load("iot23", family="candc")  # an alias, on the plain dataset
+    pd.testing.assert_frame_equal(same.features, candc.features)
+    assert list(candc.features.columns) == list(iot.features.columns)
+
+
+def test_attack_fraction_thins_the_family_the_same_way_every_time(shared_data):
+    first = load("iot23-ddos", attack_fraction=0.2, cache=False)
+    again = load("iot23-ddos", attack_fraction=0.2, cache=False)
+    benign = MANIFEST_COUNTS[NORMAL_CATEGORY]
+    assert first.class_balance() == {NORMAL_CATEGORY: benign, "DDoS": round(0.2 / 0.8 * benign)}
+    pd.testing.assert_frame_equal(first.features, again.features)
+    assert any("481 of 14,394 'DDoS' rows kept" in n for n in first.notes)
+    # a family smaller than the requested share is kept whole, and the note says so
+    scan = load("iot23-portscan", attack_fraction=0.2)
+    assert scan.class_balance()["PartOfAHorizontalPortScan"] == MANIFEST_COUNTS["PartOfAHorizontalPortScan"]
+    assert any("all kept" in n for n in scan.notes)
+
+
+def test_unknown_family_or_bad_fraction_is_explained(shared_data):
+    with pytest.raises(NetadInputError, match="found C&C, DDoS, PartOfAHorizontalPortScan"):
+        load("iot23", family="Okiru")
+    with pytest.raises(NetadInputError, match="attack_fraction must lie in"):
+        load("iot23-candc", attack_fraction=1.5)
+    with pytest.raises(NetadInputError, match="needs a family"):
+        load("iot23", attack_fraction=0.2)

@@ -32,12 +32,23 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
     "dagmm": {"epochs": 10, "lr": 1e-3, "batch_size": 256},
     "bigan": {"epochs": 2, "lr": 1e-4, "batch_size": 128},
     "seq2seq": {"epochs": 1, "hidden_size": 16},
-    "mnpwad": {"epochs": 2, "pretrain_epochs": 1, "n_prototypes": 2},
+    "mnpwad": {"epochs": 2, "pretrain_epochs": 1, "n_prototypes": 2, "n_threads": 1},
     "maf": {"epochs": 2, "n_blocks": 2, "hidden": (32,), "n_threads": 1},
     "latent-sculpting": {
-        "epochs": 1, "batch_size": 128, "lr": 1e-3, "conv_channels": (4, 4), "d_model": 8, "n_heads": 2,
-        "n_layers": 1, "dim_feedforward": 16, "latent_dim": 4, "flow_blocks": 2, "flow_hidden": (16,),
-        "flow_epochs": 1, "max_flow_rows": 1000, "n_threads": 1,
+        "epochs": 1,
+        "batch_size": 128,
+        "lr": 1e-3,
+        "conv_channels": (4, 4),
+        "d_model": 8,
+        "n_heads": 2,
+        "n_layers": 1,
+        "dim_feedforward": 16,
+        "latent_dim": 4,
+        "flow_blocks": 2,
+        "flow_hidden": (16,),
+        "flow_epochs": 1,
+        "max_flow_rows": 1000,
+        "n_threads": 1,
     },  # fmt: skip
 }
 N_TRAIN, N_TRAIN_ATTACKS, N_EVAL = 2000, 500, 500

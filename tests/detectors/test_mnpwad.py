@@ -15,7 +15,7 @@ from netad.errors import NetadInputError
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import make_split
 
-FAST = {"epochs": 15, "pretrain_epochs": 8, "n_threads": 1}
+FAST = {"epochs": 10, "pretrain_epochs": 5, "n_threads": 1}
 
 
 @dataclass

@@ -7,20 +7,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from netad.datasets import load
 from netad.errors import NetadInputError
 from netad.nn import TrainConfig
 from netad.nn.pretrain import StackedAutoEncoder, pretrain_layerwise
+from netad.preprocess import FlowPreprocessor
 
 
 @pytest.fixture(scope="module")
-def kdd_rows(shared_data):
-    path = shared_data / "kddcup99" / "kdd_cup.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    kdd = np.load(path)["kdd"]
-    rows = np.random.default_rng(0).choice(len(kdd), 800, replace=False)
-    X = kdd[rows, :-1].astype(np.float32)
-    return (X - X.mean(0)) / (X.std(0) + 1e-6)
+def flows(shared_data):
+    """800 real flows (IoT-23 benign + C&C), one-hot encoded and standardised."""
+    dataset = load("iot23-candc")
+    rows = np.sort(np.random.default_rng(0).choice(dataset.n_rows, 800, replace=False))
+    frame = dataset.features.iloc[rows].reset_index(drop=True)
+    return FlowPreprocessor.for_dataset(dataset).fit_transform(frame).astype(np.float32)
 
 
 def _error(net: torch.nn.Module, X: np.ndarray) -> float:
@@ -29,25 +29,25 @@ def _error(net: torch.nn.Module, X: np.ndarray) -> float:
         return float(F.mse_loss(net(x), x))
 
 
-def test_pretrained_stack_reconstructs_better_than_its_random_init(kdd_rows):
+def test_pretrained_stack_reconstructs_better_than_its_random_init(flows):
     config = TrainConfig(epochs=6, batch_size=128, lr=5e-3, n_threads=1, random_state=0)
     torch.manual_seed(0)
-    untrained = StackedAutoEncoder((kdd_rows.shape[1], 40, 8))
-    net, history = pretrain_layerwise(kdd_rows, (kdd_rows.shape[1], 40, 8), config)
+    untrained = StackedAutoEncoder((flows.shape[1], 40, 8))
+    net, history = pretrain_layerwise(flows, (flows.shape[1], 40, 8), config)
     assert [m.out_features for m in net.encoder if isinstance(m, torch.nn.Linear)] == [40, 8]
-    assert [m.out_features for m in net.decoder if isinstance(m, torch.nn.Linear)] == [40, kdd_rows.shape[1]]
+    assert [m.out_features for m in net.decoder if isinstance(m, torch.nn.Linear)] == [40, flows.shape[1]]
     assert {"layer0_train_loss", "layer1_train_loss", "fine_tune_train_loss"} <= set(history)
     assert history["layer0_train_loss"][-1] < history["layer0_train_loss"][0]
-    assert _error(net, kdd_rows) < 0.5 * _error(untrained, kdd_rows)
+    assert _error(net, flows) < 0.5 * _error(untrained, flows)
 
 
-def test_pretraining_is_seeded(kdd_rows):
+def test_pretraining_is_seeded(flows):
     config = TrainConfig(epochs=2, batch_size=256, n_threads=1, random_state=3)
-    a, _ = pretrain_layerwise(kdd_rows[:400], (kdd_rows.shape[1], 16, 4), config)
-    b, _ = pretrain_layerwise(kdd_rows[:400], (kdd_rows.shape[1], 16, 4), config)
+    a, _ = pretrain_layerwise(flows[:400], (flows.shape[1], 16, 4), config)
+    b, _ = pretrain_layerwise(flows[:400], (flows.shape[1], 16, 4), config)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
 
 
-def test_widths_must_match_the_features(kdd_rows):
+def test_widths_must_match_the_features(flows):
     with pytest.raises(NetadInputError, match="widths"):
-        pretrain_layerwise(kdd_rows, (5, 3), TrainConfig(epochs=1))
+        pretrain_layerwise(flows, (5, 3), TrainConfig(epochs=1))

@@ -72,7 +72,10 @@ def test_dccl_contracts_benign_latents_and_separates_the_centroids_on_real_flows
         return dual_centroid_loss(encoder(x), labels, alpha=1.0, beta=1.0, gamma=1.0, margin=5.0)
 
     result = train(
-        encoder, (X, y), loss, TrainConfig(epochs=6, batch_size=128, lr=1e-3, patience=None, n_threads=1, random_state=0)
+        encoder,
+        (X, y),
+        loss,
+        TrainConfig(epochs=6, batch_size=128, lr=1e-3, patience=None, n_threads=1, random_state=0),
     )
     spread, distance = _spread_and_distance(predict_batches(encoder, X, module=encoder), y)
     assert distance > 10 * before[1], "the centroids must move apart"
