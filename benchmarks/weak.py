@@ -89,7 +89,7 @@ def run_one(job_dict: dict[str, Any]) -> dict[str, Any]:
         "detector": job.detector,
         "seed": job.seed,
         "labelled_ratio": job.protocol_options["labelled_ratio"],
-        "key": job.key + f"__r{job.protocol_options['labelled_ratio']}",
+        "key": _key(job_dict),
     }
     try:
         fitted = fit_job(job)
@@ -192,7 +192,7 @@ def write_results(frame: pd.DataFrame, settings: dict[str, Any]) -> None:
     present = set(frame.detector)
     detectors = [d for d in [OURS, *PEERS, *SUPERVISED, *UNSUPERVISED] if d in present]
     ok = frame[frame.error.isna()] if "error" in frame else frame
-    failed = frame[frame.error.notna()] if "error" in frame else frame.iloc[:0]
+    failed = frame[frame.error.notna() & ~frame.key.isin(set(ok.key))] if "error" in frame else frame.iloc[:0]
     lines = [
         "# Weakly supervised detection: MNPWAD and peers (protocol `weak`)",
         "",
@@ -348,8 +348,8 @@ def main(argv: list[str] | None = None) -> None:
     if log_path.exists() and not args.fresh:
         for line in log_path.read_text().splitlines():
             row = json.loads(line)
-            if "error" not in row:
-                done[row["key"]] = row
+            row["key"] = _row_key(row["dataset"], row["detector"], row["seed"], row["labelled_ratio"])
+            done[row["key"] + ("#error" if "error" in row else "")] = row
     if args.budget:
         # the CPU-budget grid: every detector at the main ratio, three detectors at the others, 3 seeds
         seeds = BUDGET["seeds"]
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         jobs += plan(seeds, ratios[1:], datasets, others, max_train) if len(ratios) > 1 else []
     else:
         jobs = plan(seeds, ratios, datasets, detectors, max_train)
-    todo = [] if args.report_only else [j for j in jobs if f"{_key(j)}" not in done]
+    todo = [] if args.report_only else [j for j in jobs if _key(j) not in done]
     logging.info("%d jobs, %d already done", len(jobs), len(jobs) - len(todo))
 
     from joblib import Parallel, delayed
@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> None:
     if "error" not in frame:
         frame["error"] = None
     peers_note = ""
-    missing = len(wanted) - int(frame[frame.error.isna()].key.isin(wanted).sum()) if len(frame) else len(wanted)
+    finished = set(frame[frame.error.isna()].key) if len(frame) else set()
+    failed_keys = set(frame[frame.error.notna()].key) - finished if len(frame) else set()
+    missing = len(wanted - finished - failed_keys)
     if missing and not args.budget:
         peers_note = (
             f"**{len(wanted) - missing} of {len(wanted)} planned jobs finished** (the run was stopped at the time "
@@ -402,7 +404,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = {
         "name": name,
         "date": dt.date.today().isoformat(),
-        "command": "nice -n 10 python benchmarks/weak.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip(),
+        "command": "nice -n 10 python benchmarks/weak.py"
+        + (" " + " ".join(a for a in (argv or sys.argv[1:]) if a != "--report-only")).rstrip(),
         "minutes": (frame.finished.max() - frame.finished.min()) / 60 if "finished" in frame and len(frame) else 0.0,
         "versions": versions(),
         "seeds": seeds,
@@ -419,9 +422,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _key(job: dict[str, Any]) -> str:
-    from netad.bench.spec import Job
+    """A job's identity in jobs.jsonl, from its fields (independent of netad's Job.key format)."""
+    return _row_key(job["dataset"], job["detector"], job["seed"], job["protocol_options"]["labelled_ratio"])
 
-    return Job(**job).key + f"__r{job['protocol_options']['labelled_ratio']}"
+
+def _row_key(dataset: str, detector: str, seed: int, ratio: float) -> str:
+    return f"{dataset}__{detector}__seed{int(seed)}__r{float(ratio)}"
 
 
 if __name__ == "__main__":

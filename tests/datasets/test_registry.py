@@ -12,7 +12,7 @@ from netad.errors import NetadInputError
 
 NAMES = {
     "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "cicids2017", "iot23",
-    "csv:PATH",
+    "iot23-candc", "iot23-ddos", "iot23-portscan", "csv:PATH",
 }  # fmt: skip
 
 
