@@ -33,3 +33,16 @@ def _netad_env(tmp_path_factory: pytest.TempPathFactory) -> None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def shared_bench_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small benchmark run per test session, shared read-only (copy it before changing it): iforest and pca
+    on the NSL-KDD sample shipped with netad, seeds 0 and 1, p99 and best-f1 thresholds."""
+    from netad.bench import run
+
+    out = tmp_path_factory.getbasetemp() / "shared-bench-nsl-kdd-sample-iforest-pca"
+    result = run("nsl-kdd-sample", "iforest,pca", seeds=[0, 1], threshold="p99,best-f1", out=out,
+                 max_train=3000, n_jobs=1, overwrite=True)  # fmt: skip
+    assert not result.errors
+    return out

@@ -14,30 +14,18 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from netad.bench import run
 from netad.cli import app
 
 
-def shared_bench_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One small benchmark run per test session, shared read-only with tests/dashboard (same code there):
-    iforest and pca on the NSL-KDD sample shipped with netad, seeds 0 and 1, p99 and best-f1 thresholds."""
-    out = tmp_path_factory.getbasetemp() / "shared-bench-nsl-kdd-sample-iforest-pca"
-    if not (out / "config.json").is_file():  # written last by a finished run
-        result = run("nsl-kdd-sample", "iforest,pca", seeds=[0, 1], threshold="p99,best-f1", out=out,
-                     max_train=3000, n_jobs=1, overwrite=True)  # fmt: skip
-        assert not result.errors
-    return out
-
-
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def run_dir(tmp_path_factory: pytest.TempPathFactory, shared_bench_run: Path) -> Path:
     """iforest and pca on the NSL-KDD sample shipped with netad, plus a `netad explain`-style SHAP output."""
     from matplotlib.image import imsave
 
     from netad.explain import Explanation
 
     out = tmp_path_factory.mktemp("report") / "bench"
-    shutil.copytree(shared_bench_run(tmp_path_factory), out)
+    shutil.copytree(shared_bench_run, out)
     shap_dir = out / "explain-iforest"
     shap_dir.mkdir()
     values = np.array([[0.8, -0.1, 0.3], [0.6, 0.2, -0.1]])

@@ -12,8 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netad.bench import run
-
 MAX_POINTS = 3000  # below the test set's size, so the served sample really is a sample
 
 
@@ -50,28 +48,17 @@ def write_shap_output(folder: Path, dataset: str, detector: str, seed: int, feat
     return folder
 
 
-def shared_bench_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One small benchmark run per test session, shared read-only with tests/test_report.py (same code there):
-    iforest and pca on the NSL-KDD sample shipped with netad, seeds 0 and 1, p99 and best-f1 thresholds."""
-    out = tmp_path_factory.getbasetemp() / "shared-bench-nsl-kdd-sample-iforest-pca"
-    if not (out / "config.json").is_file():  # written last by a finished run
-        result = run("nsl-kdd-sample", "iforest,pca", seeds=[0, 1], threshold="p99,best-f1", out=out,
-                     max_train=3000, n_jobs=1, overwrite=True)  # fmt: skip
-        assert not result.errors
-    return out
-
-
 @pytest.fixture(scope="session")
 def max_points() -> int:
     return MAX_POINTS
 
 
 @pytest.fixture(scope="session")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def run_dir(tmp_path_factory: pytest.TempPathFactory, shared_bench_run: Path) -> Path:
     """iforest and pca on the NSL-KDD sample shipped with netad, seeds 0 and 1, p99 and best-f1 thresholds, with
     a SHAP output for pca (seed 0)."""
     out = tmp_path_factory.mktemp("dashboard") / "bench"
-    shutil.copytree(shared_bench_run(tmp_path_factory), out)
+    shutil.copytree(shared_bench_run, out)
     write_shap_output(out / "explain-pca", "nsl-kdd-sample", "pca", 0,
                       {"src_bytes": 0.9, "dst_host_srv_count": 0.5, "count": 0.2, "service": 0.1})  # fmt: skip
     return out
