@@ -103,6 +103,8 @@ def read_done(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for row in rows:  # logs written before peer job keys became file-safe ("pyod:ECOD" -> "pyod_ECOD")
+        row["job"] = row["job"].replace(":", "_")
     return pd.DataFrame(rows)
 
 
