@@ -142,14 +142,14 @@ def bench(
     ] = "novelty",
     seeds: Annotated[str, typer.Option("--seeds", help="Seeds, comma-separated; mean ± std is over these.")] = "0,1,2",
     threshold: Annotated[
-        str,
+        list[str],
         typer.Option(
             "--threshold",
             "-t",
-            help="Threshold strategies, comma-separated: p99, p97, p95, contamination:R, best-f1, "
-            "oracle (uses test labels; labelled as such).",
+            help="Threshold strategies, comma-separated or repeated (-t p99 -t best-f1): p99, p97, p95, "
+            "contamination:R, best-f1; oracle and seed:pQ use test data (labelled as such).",
         ),
-    ] = "p99",
+    ] = ["p99"],  # noqa: B006 - Typer reads the default, it is never mutated
     out: Annotated[
         Path | None,
         typer.Option(
@@ -247,7 +247,7 @@ def bench(
 
     try:
         result = run(
-            dataset, detectors, seed_list, protocol, threshold, out,
+            dataset, detectors, seed_list, protocol, ",".join(threshold), out,
             detector_params=_parse_detector_params(param),
             dataset_path=str(data_path) if data_path else None,
             dataset_options=dataset_options, protocol_options=_parse_assignments(protocol_option, "--protocol-option"),

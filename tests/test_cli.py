@@ -98,3 +98,11 @@ def test_bench_plots_writes_one_figure_per_job(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert len(list(out.rglob("*.png"))) == 1
+
+
+def test_bench_takes_threshold_strategies_repeated_or_comma_separated(tmp_path):
+    args = ["bench", "-d", "nsl-kdd-sample", "-m", "pca", "--seeds", "0", "--max-train", "800", "--no-scores"]
+    repeated = runner.invoke(app, [*args, "-t", "p99", "-t", "best-f1,p95", "-o", str(tmp_path / "a")])
+    assert repeated.exit_code == 0, repeated.output
+    strategies = pd.read_csv(tmp_path / "a" / "results.csv")["threshold_strategy"].tolist()
+    assert strategies == ["p99", "best-f1", "p95"]  # every -t counts, not only the last one
