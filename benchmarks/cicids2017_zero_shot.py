@@ -163,8 +163,7 @@ def run_latent(seeds: list[int], extra: dict[str, Any] | None = None, tag: str =
     ``score`` variant evaluated exactly as ``run_job`` does (validation-normal percentiles, same metrics)."""
     from sklearn.metrics import roc_auc_score
 
-    from netad import metrics
-    from netad.bench.job import choose_threshold, fit_job, zero_shot_metrics, zero_shot_views
+    from netad.bench.job import evaluate, fit_job
     from netad.bench.runner import _versions
     from netad.bench.spec import Job
 
@@ -179,7 +178,6 @@ def run_latent(seeds: list[int], extra: dict[str, Any] | None = None, tag: str =
         split, detector = fitted.split, fitted.detector
         X_val = fitted.preprocessor.transform(split.validation.features)
         X_test = fitted.preprocessor.transform(split.test.features)
-        views = zero_shot_views(split, seed)
         for variant in LATENT_SCORES:
             detector.set_params(score=variant)
             val_scores = detector.decision_function(X_val)
@@ -195,23 +193,7 @@ def run_latent(seeds: list[int], extra: dict[str, Any] | None = None, tag: str =
                 "validation_auroc": roc_auc_score(split.validation.label, val_scores),
                 "stage1_benign_flag_rate": detector.stage1_benign_flag_rate_,
             }  # fmt: skip
-            rows, per_category = [], []
-            for spec in job.thresholds:
-                strategy, threshold, source = choose_threshold(spec, split, val_scores, test_scores)
-                row = {**base, "threshold_strategy": strategy.name, "threshold_source": source, "threshold": threshold}
-                row.update(metrics.binary_metrics(split.test.label, test_scores, threshold))
-                row.update(zero_shot_metrics(views, split.test.label, test_scores, threshold))
-                rows.append(row)
-                for category, stats in metrics.detection_rate_by_category(
-                    split.test.attack_category, test_scores, threshold
-                ).items():
-                    per_category.append(
-                        {
-                            k: row[k]
-                            for k in ("dataset", "protocol", "detector", "variant", "seed", "threshold_strategy")
-                        }
-                        | {"attack_category": category, **stats}
-                    )
+            rows, per_category = evaluate(job.thresholds, split, base, val_scores, test_scores, seed=seed)
             out = WORK / f"latent-sculpting{tag}[{variant}]-seed{seed}"
             out.mkdir(parents=True, exist_ok=True)
             pd.DataFrame(rows).to_csv(out / "results.csv", index=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,41 @@ def zero_shot_metrics(
     return out
 
 
+def evaluate(
+    specs: Sequence[Any],
+    split: Any,
+    base: dict[str, Any],
+    validation_scores: np.ndarray,
+    test_scores: np.ndarray,
+    train_scores: np.ndarray | None = None,
+    seed: int = 0,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """results.csv rows (``base`` + one per threshold strategy, with zero-shot columns on zero-shot splits) and
+    per_category.csv rows, from the scores of a fitted detector."""
+    rows, per_category = [], []
+    views = zero_shot_views(split, seed)
+    for spec in specs:
+        strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores, train_scores)
+        row = {
+            **base,
+            "threshold_strategy": strategy.name,
+            "threshold_source": source,
+            "threshold": threshold,
+        }
+        row.update(metrics.binary_metrics(split.test.label, test_scores, threshold))
+        if views is not None:
+            row.update(zero_shot_metrics(views, split.test.label, test_scores, threshold))
+        rows.append(row)
+        for category, stats in metrics.detection_rate_by_category(
+            split.test.attack_category, test_scores, threshold
+        ).items():
+            per_category.append(
+                {key: row[key] for key in ("dataset", "protocol", "detector", "variant", "seed", "threshold_strategy")}
+                | {"attack_category": category, **stats}
+            )
+    return rows, per_category
+
+
 def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     """Fit and evaluate one detector on one split. Thresholds come from validation data, except ``oracle``."""
     fitted = fit_job(job)
@@ -199,29 +235,9 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
         "test_rows_per_second": round(len(X_test) / max(score_seconds, 1e-9), 1),
         "params": json.dumps(job.params, sort_keys=True, default=str),
     }
-    rows, per_category = [], []
-    views = zero_shot_views(split, job.seed)
     needs_train = any(getattr(thresholds.resolve(spec), "needs_train_scores", False) for spec in job.thresholds)
     train_scores = fit_scores(fitted) if needs_train else None
-    for spec in job.thresholds:
-        strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores, train_scores)
-        row = {
-            **base,
-            "threshold_strategy": strategy.name,
-            "threshold_source": source,
-            "threshold": threshold,
-        }
-        row.update(metrics.binary_metrics(split.test.label, test_scores, threshold))
-        if views is not None:
-            row.update(zero_shot_metrics(views, split.test.label, test_scores, threshold))
-        rows.append(row)
-        for category, stats in metrics.detection_rate_by_category(
-            split.test.attack_category, test_scores, threshold
-        ).items():
-            per_category.append(
-                {key: row[key] for key in ("dataset", "protocol", "detector", "variant", "seed", "threshold_strategy")}
-                | {"attack_category": category, **stats}
-            )
+    rows, per_category = evaluate(job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed)
 
     if job.save_scores and scores_dir is not None:
         table = pd.DataFrame(
