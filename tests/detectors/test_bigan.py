@@ -18,18 +18,9 @@ FAST = {"epochs": 5, "batch_size": 128, "lr": 1e-4, "patience": None, "n_threads
 
 
 @pytest.fixture(scope="module")
-def kdd(shared_data):
+def kdd(kdd_npz_sample):
     """3,000 training normals; test = 1,000 held-out normals + 1,000 attacks."""
-    path = shared_data / "kddcup99" / "kdd_cup.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    data = np.load(path)["kdd"]
-    rng = np.random.default_rng(0)
-    normal = rng.permutation(np.flatnonzero(data[:, -1] == 1))
-    attack = rng.permutation(np.flatnonzero(data[:, -1] == 0))
-    features = data[:, :-1].astype(np.float32)
-    X_test = features[np.r_[normal[3000:4000], attack[:1000]]]
-    return features[normal[:3000]], X_test, np.r_[np.zeros(1000), np.ones(1000)].astype(np.int8)
+    return kdd_npz_sample(1, 3000, 1000, 1000)
 
 
 @pytest.fixture(scope="module")

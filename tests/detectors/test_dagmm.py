@@ -19,20 +19,9 @@ FAST = {"epochs": 8, "batch_size": 256, "lr": 1e-3, "n_threads": 1}
 
 
 @pytest.fixture(scope="module")
-def kdd(shared_data):
+def kdd(kdd_npz_sample):
     """DAGMM protocol in small: train on 4,000 KDD attack rows; test 1,500 held-out attacks + 500 KDD normals."""
-    path = shared_data / "kddcup99" / "kdd_cup.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    data = np.load(path)["kdd"]
-    rng = np.random.default_rng(0)
-    majority = rng.permutation(np.flatnonzero(data[:, -1] == 0))
-    minority = rng.permutation(np.flatnonzero(data[:, -1] == 1))
-    features = data[:, :-1].astype(np.float32)
-    X_train = features[majority[:4000]]
-    X_test = features[np.r_[majority[4000:5500], minority[:500]]]
-    y_test = np.r_[np.zeros(1500), np.ones(500)].astype(np.int8)
-    return X_train, X_test, y_test
+    return kdd_npz_sample(0, 4000, 1500, 500)
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,9 @@ FAST = {"epochs": 3, "batch_size": 128, "hidden_size": 16, "n_threads": 1}
 
 
 @pytest.fixture(scope="module")
-def kdd(shared_data):
+def kdd(kdd_npz_sample):
     """1,000 training normals; test = 500 held-out normals + 500 attacks."""
-    path = shared_data / "kddcup99" / "kdd_cup.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    data = np.load(path)["kdd"]
-    rng = np.random.default_rng(0)
-    normal = rng.permutation(np.flatnonzero(data[:, -1] == 1))
-    attack = rng.permutation(np.flatnonzero(data[:, -1] == 0))
-    features = data[:, :-1].astype(np.float32)
-    X_test = features[np.r_[normal[1000:1500], attack[:500]]]
-    return features[normal[:1000]], X_test, np.r_[np.zeros(500), np.ones(500)].astype(np.int8)
+    return kdd_npz_sample(1, 1000, 500, 500)
 
 
 @pytest.fixture(scope="module")
