@@ -55,7 +55,7 @@ PEERS = [
 # run order: cheap first, then the required peers and netad's main deep models, then the costly or
 # secondary netad variants, so a deadline cuts those (unknown new detectors go before the secondary ones)
 COST_ORDER = [
-    "pca", "iforest", "pyod:ECOD", "pyod:COPOD", "pyod:IForest", "autoencoder", "vae", "pyod:AutoEncoder",
+    "pca", "iforest", "pyod:ECOD", "pyod:COPOD", "pyod:IForest", "autoencoder", "vae", "neutral", "pyod:AutoEncoder",
     "pyod:VAE", "pyod:DeepSVDD", "deepod:DeepSVDD", "elliptic", "ocsvm-sgd", "deepod:DIF", "deepod:NeuTraL",
     "deepod:SLAD", "deepod:ICL", "dagmm", "maf", "lof", "beta-vae", "seq2seq", "bigan", "ocsvm",
 ]  # fmt: skip

@@ -30,6 +30,12 @@ register(
 register("autoencoder", "netad.detectors.autoencoder", "AutoEncoder", "MLP autoencoder, reconstruction error")
 register("vae", "netad.detectors.vae", "VAE", "Variational autoencoder")
 register("beta-vae", "netad.detectors.vae", "BetaVAE", "beta-VAE (VAE with a KL weight and warm-up)")
+register(
+    "neutral",
+    "netad.detectors.neutral",
+    "NeuTraL",
+    "NeuTraL AD: learnable transformations + deterministic contrastive loss (Qiu et al. 2021)",
+)
 register("dagmm", "netad.detectors.dagmm", "DAGMM", "Deep Autoencoding Gaussian Mixture Model, sample energy")
 register("bigan", "netad.detectors.bigan", "BiGAN", "BiGAN, reconstruction + discriminator feature-matching score")
 register("seq2seq", "netad.detectors.seq2seq", "Seq2SeqAutoEncoder", "LSTM seq2seq autoencoder, reconstruction MSE")

@@ -34,6 +34,7 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
     "seq2seq": {"epochs": 1, "hidden_size": 16},
     "mnpwad": {"epochs": 2, "pretrain_epochs": 1, "n_prototypes": 2, "n_threads": 1},
     "maf": {"epochs": 2, "n_blocks": 2, "hidden": (32,), "n_threads": 1},
+    "neutral": {"epochs": 2, "n_transforms": 4, "batch_size": 128, "n_threads": 1},
     "latent-sculpting": {
         "epochs": 1,
         "batch_size": 128,
