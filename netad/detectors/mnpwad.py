@@ -7,7 +7,9 @@ Training rows are unlabelled (contaminated: some are attacks) plus a few labelle
 1. A stacked denoising autoencoder ``d -> h -> e`` is pre-trained layer by layer on the unlabelled rows, then
    fine-tuned end to end (:mod:`netad.nn.pretrain`); ``h = d - (d - e) // 2`` as in the official code.
 2. Normal prototypes: k-means on the unit-normalised codes of the unlabelled rows. When ``n_prototypes`` is None
-   the number is the k in 2..10 with the best silhouette (on at most 3,000 seeded rows), the official rule.
+   the number is the k in 2..10 with the best silhouette (on at most 3,000 seeded rows), as in the official code,
+   but only among the k whose clusters each hold at least ``min_cluster_share`` (2%) of the rows; one prototype if
+   none does (:func:`netad.nn.prototypes.init_prototypes` says why).
 3. End-to-end training (the shared trainer) of encoder, decoder, prototypes and score network. Similarity of a
    code ``z`` to prototype ``mu_k`` is DEC's Student-t kernel on the unit sphere; the *normal likelihood* of an
    unlabelled row is ``sigmoid(beta * max_k sim_k)``, divided by its batch mean, and weights every loss term of
@@ -86,7 +88,11 @@ class MNPWAD(DeepDetector):
     Parameters
     ----------
     n_prototypes
-        Number of normal prototypes; None chooses it by silhouette over k = 2..10 (``n_prototypes_`` after fit).
+        Number of normal prototypes; None chooses it by silhouette over k = 2..10 among the k-means clusterings
+        whose smallest cluster holds at least ``min_cluster_share`` of the unlabelled rows (``n_prototypes_``,
+        ``silhouettes_`` and ``smallest_cluster_shares_`` after fit).
+    min_cluster_share
+        Size floor of the automatic prototype count (0 = the official rule, silhouette alone).
     embedding_dim
         Width of the code (the official ``n_emb``, 8).
     hidden
@@ -137,6 +143,7 @@ class MNPWAD(DeepDetector):
         pretrain_epochs: int = 10,
         activation: str = "leaky_relu",
         max_prototype_cosine: float = 0.9,
+        min_cluster_share: float = 0.02,
         *,
         epochs: int = 30,
         batch_size: int = 128,
@@ -182,6 +189,7 @@ class MNPWAD(DeepDetector):
         self.pretrain_epochs = pretrain_epochs
         self.activation = activation
         self.max_prototype_cosine = max_prototype_cosine
+        self.min_cluster_share = min_cluster_share
 
     # -- parameters ----------------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -201,6 +209,8 @@ class MNPWAD(DeepDetector):
             raise NetadInputError(f"pretrain_epochs must be >= 1, got {self.pretrain_epochs!r}")
         if not -1.0 < float(self.max_prototype_cosine) <= 1.0:
             raise NetadInputError(f"max_prototype_cosine must lie in (-1, 1], got {self.max_prototype_cosine!r}")
+        if not 0.0 <= float(self.min_cluster_share) < 0.5:
+            raise NetadInputError(f"min_cluster_share must lie in [0, 0.5), got {self.min_cluster_share!r}")
         if str(self.activation).lower() not in ACTIVATIONS:
             raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
 
@@ -242,10 +252,14 @@ class MNPWAD(DeepDetector):
 
         with threadpool_limits(limits=self.n_threads):
             init = init_prototypes(
-                codes, None if self.n_prototypes is None else int(self.n_prototypes), random_state=self.random_state
+                codes,
+                None if self.n_prototypes is None else int(self.n_prototypes),
+                min_cluster_share=float(self.min_cluster_share),
+                random_state=self.random_state,
             )
         self.n_prototypes_ = int(init.n_prototypes)
         self.silhouettes_ = {str(k): round(v, 6) for k, v in init.silhouettes.items()}
+        self.smallest_cluster_shares_ = {str(k): round(v, 6) for k, v in init.smallest_shares.items()}
         self.pretrain_epochs_ = {
             k[: -len("_train_loss")]: len(v) for k, v in pretrain_history.items() if k.endswith("_train_loss")
         }

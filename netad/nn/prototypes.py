@@ -1,5 +1,5 @@
 """Deep-embedding-clustering pieces: Student-t soft assignment to prototypes, DEC's target and KL loss, and a
-k-means initialisation whose number of clusters can be chosen by silhouette.
+k-means initialisation whose number of clusters is chosen by silhouette among clusterings without tiny clusters.
 
 Used by MNPWAD (``netad.detectors.mnpwad``) to learn several normal prototypes on the unit sphere.
 """
@@ -55,6 +55,11 @@ class PrototypeInit:
     centers: np.ndarray  # (n_prototypes, dim), unit rows
     n_prototypes: int
     silhouettes: dict[int, float] = field(default_factory=dict)  # k -> silhouette (empty when k was given)
+    smallest_shares: dict[int, float] = field(default_factory=dict)  # k -> share of rows in its smallest cluster
+
+
+MIN_CLUSTER_SHARE = 0.02
+"""Default smallest share of the rows a k-means cluster must hold for its k to be eligible (see init_prototypes)."""
 
 
 def init_prototypes(
@@ -63,16 +68,28 @@ def init_prototypes(
     *,
     k_range: tuple[int, int] = (2, 10),
     max_rows: int = 3000,
+    min_cluster_share: float = MIN_CLUSTER_SHARE,
     random_state: int | None = None,
 ) -> PrototypeInit:
     """k-means centres of the L2-normalised embeddings ``Z``, as unit vectors.
 
-    With ``n_prototypes`` None the number is the k in ``k_range`` (inclusive) with the highest silhouette
-    score (Euclidean, on a seeded subsample of at most ``max_rows`` rows), as in the official MNPWAD code.
+    With ``n_prototypes`` None the number is chosen in ``k_range`` (inclusive): among the k whose k-means
+    clusters all hold at least ``min_cluster_share`` of the rows, the one with the highest silhouette score
+    (Euclidean, on a seeded subsample of at most ``max_rows`` rows); if no k qualifies, one prototype.
+
+    Why the size floor: the official rule (best silhouette, no floor) keeps rewarding splits that peel off
+    tiny, tight groups. Flow tables are made of such groups (one-hot ``conn_state``/``history``/``service``
+    give many exact duplicates: the 1,225 unlabelled rows of an IoT-23 subset hold ~270 distinct rows and ~90
+    distinct codes), so the silhouette climbs to the top of the range (k = 10) on every IoT-23 subset, and
+    de-duplicating the codes does not stop it. A normal prototype should stand for a sizeable share of the
+    traffic; a group of a few percent of *contaminated* training rows may as well be an attack family (it
+    becomes a "normal" prototype, and the contrastive loss then fights the clustering loss).
     """
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
+    if not 0.0 <= float(min_cluster_share) < 0.5:
+        raise NetadInputError(f"min_cluster_share must lie in [0, 0.5), got {min_cluster_share!r}")
     Z = np.asarray(Z, dtype=np.float64)
     Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
     rng = np.random.default_rng(random_state)
@@ -96,15 +113,24 @@ def init_prototypes(
         return PrototypeInit(_unit(fit(1).cluster_centers_), 1)
     rows = rng.choice(len(Z), size=min(max_rows, len(Z)), replace=False)
     silhouettes: dict[int, float] = {}
+    shares: dict[int, float] = {}
     models: dict[int, KMeans] = {}
     for k in range(low, high + 1):
         model = fit(k)
-        labels = model.predict(Z[rows])
+        shares[k] = float(np.bincount(model.labels_, minlength=k).min() / len(Z))
+        labels = model.labels_[rows]
         silhouettes[k] = float(silhouette_score(Z[rows], labels)) if len(np.unique(labels)) > 1 else -1.0
         models[k] = model
-    best = max(silhouettes, key=lambda k: (silhouettes[k], -k))
-    logger.info("prototypes: k=%d by silhouette %s", best, {k: round(v, 3) for k, v in silhouettes.items()})
-    return PrototypeInit(_unit(models[best].cluster_centers_), best, silhouettes)
+    eligible = [k for k in silhouettes if shares[k] >= float(min_cluster_share)]
+    summary = {k: (round(silhouettes[k], 3), round(shares[k], 3)) for k in silhouettes}
+    if not eligible:
+        logger.info("prototypes: every k splits off a cluster under %.0f%% of the rows %s: one prototype",
+                    100 * float(min_cluster_share), summary)  # fmt: skip
+        return PrototypeInit(_unit(fit(1).cluster_centers_), 1, silhouettes, shares)
+    best = max(eligible, key=lambda k: (silhouettes[k], -k))
+    logger.info("prototypes: k=%d by silhouette among clusters >= %.0f%% of rows (silhouette, smallest share) %s",
+                best, 100 * float(min_cluster_share), summary)  # fmt: skip
+    return PrototypeInit(_unit(models[best].cluster_centers_), best, silhouettes, shares)
 
 
 def _unit(centers: np.ndarray) -> np.ndarray:
