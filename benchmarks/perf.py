@@ -1,6 +1,7 @@
 """Performance: netad against its baselines, each measured as a ratio inside one run on the same machine.
 
     nice -n 10 python benchmarks/perf.py [--rows 2830743] [--rounds 3] [--epochs 2] [--threads 2] [--quick]
+    python benchmarks/perf.py --skip loading,training --detectors neutral,mnpwad --merge   # add/refresh rows
 
 What it measures (one report, benchmarks/results/perf.md, plus perf.json):
 
@@ -13,9 +14,10 @@ What it measures (one report, benchmarks/results/perf.md, plus perf.json):
    or batch norm), batch 256, Adam, on the 37,000 normal rows of UNSW-NB15 (``ae_speed``: epoch-boundary hooks,
    paired rounds, median of per-round ratios);
 3. scoring throughput, rows/s of ``decision_function`` on a preprocessed float32 matrix (UNSW-NB15 rows repeated)
-   for every unsupervised netad detector and the PyOD model that computes the same kind of score (IForest, PCA,
-   OCSVM, LOF, MCD for the elliptic envelope, AutoEncoder, VAE, ALAD for BiGAN); models fitted on 10,000 normal
-   rows with few epochs (speed, not quality, is measured here); best of 2 calls after a warm-up;
+   for every netad detector and the peer model that computes the same kind of score (PyOD's IForest, PCA, OCSVM,
+   LOF, MCD for the elliptic envelope, AutoEncoder, VAE, ALAD for BiGAN; DeepOD's NeuTraL); models fitted on
+   10,000 normal rows with few epochs (speed, not quality, is measured here; the label-using mnpwad and
+   latent-sculpting get a seeded random 5% of the rows marked as attacks); best of 2 calls after a warm-up;
 4. peak RSS: of every load child, and of this process (all fits and scoring).
 
 ``--threads`` torch/BLAS threads for both libraries in 2-3 (default 2: the goal is stated for 2 cores). Other
@@ -53,7 +55,7 @@ WORK = HERE / "work" / "perf"
 RESULTS = HERE / "results"
 FIT_ROWS = 10_000
 SCORE_ROWS = {"fast": 1_000_000, "slow": 50_000}
-SLOW = {"ocsvm", "lof", "pyod:OCSVM", "pyod:LOF", "pyod:ALAD", "pyod:VAE", "seq2seq"}
+SLOW = {"ocsvm", "lof", "pyod:OCSVM", "pyod:LOF", "pyod:ALAD", "pyod:VAE", "seq2seq", "latent-sculpting"}
 # netad detector -> (PyOD equivalent, its parameters); fast settings: this measures speed, not detection quality
 PAIRS: dict[str, tuple[str | None, dict[str, Any]]] = {
     "iforest": ("pyod:IForest", {"n_estimators": 100}),
@@ -70,7 +72,11 @@ PAIRS: dict[str, tuple[str | None, dict[str, Any]]] = {
     "dagmm": (None, {}),
     "maf": (None, {}),
     "seq2seq": (None, {}),
+    "neutral": ("deepod:NeuTraL", {"epochs": 2, "batch_size": 64}),
+    "mnpwad": (None, {}),
+    "latent-sculpting": (None, {}),
 }  # fmt: skip
+LABELLED_SHARE = 0.05  # label-using detectors (mnpwad, latent-sculpting) fit with this share of rows marked 1
 NETAD_FAST = {"epochs": 2, "patience": None}
 
 
@@ -138,9 +144,14 @@ def fitted(name: str, params: dict[str, Any], X: np.ndarray, threads: int) -> An
 
     if ":" in name:
         return make(name, **params, n_threads=threads, random_state=0).fit(X)
-    accepted = set(get_class(name)._get_param_names())
+    cls = get_class(name)
+    accepted = set(cls._get_param_names())
     fast = {k: v for k, v in {**NETAD_FAST, "n_threads": threads, "random_state": 0}.items() if k in accepted}
-    return make(name, **fast).fit(X)
+    if cls.supervision == "unsupervised":
+        return make(name, **fast).fit(X)
+    # speed only: a seeded random share of the rows plays the labelled attacks the detector needs at fit
+    y = (np.random.default_rng(0).random(len(X)) < LABELLED_SHARE).astype(np.int8)
+    return make(name, **fast).fit(X, y)
 
 
 def rows_per_second(score: Any, X: np.ndarray, repeats: int = 2) -> float:
@@ -233,7 +244,7 @@ def measure_profiles(X: np.ndarray, threads: int) -> list[str]:
 # -- report ----------------------------------------------------------------------------------------------
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
-    for package in ("netad", "torch", "numpy", "pandas", "pyarrow", "scikit-learn", "pyod"):
+    for package in ("netad", "torch", "numpy", "pandas", "pyarrow", "scikit-learn", "pyod", "deepod"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -302,10 +313,11 @@ def markdown(report: dict[str, Any]) -> str:
             "## Scoring throughput",
             "",
             f"`decision_function` on preprocessed float32 UNSW-NB15 rows (repeated), fitted on {FIT_ROWS:,} normal "
-            f"rows, {t} threads for both, best of 2 after a warm-up. Peers' rows/s are PyOD's own "
-            "`decision_function`.",
+            f"rows, {t} threads for both, best of 2 after a warm-up. Peers' rows/s are PyOD's / DeepOD's own "
+            "`decision_function`. `mnpwad` and `latent-sculpting` need labelled attacks at fit: a seeded random "
+            f"{LABELLED_SHARE:.0%} of the rows is marked (speed only).",
             "",
-            "| netad detector | rows/s | PyOD equivalent | rows/s | netad / PyOD | rows scored | load avg |",
+            "| netad detector | rows/s | peer equivalent | rows/s | netad / peer | rows scored | load avg |",
             "|---|---:|---|---:|---:|---:|---|",
         ]
         for r in scoring:
@@ -359,6 +371,20 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` report updated with ``new``: scoring rows replaced per detector (new ones appended), other parts
+    replaced when re-measured; the commands and dates of both runs are kept."""
+    out = {**old, **{k: v for k, v in new.items() if k not in ("scoring", "date", "command", "peak_rss_gib")}}
+    if "scoring" in new:
+        fresh = {row["detector"]: row for row in new["scoring"]}
+        kept = [fresh.pop(row["detector"], row) for row in old.get("scoring", [])]
+        out["scoring"] = kept + list(fresh.values())
+    out["date"] = f"{old['date']}; updated {new['date']}"
+    out["command"] = f"{old['command']}`, then `{new['command']}"
+    out["peak_rss_gib"] = max(old.get("peak_rss_gib", 0.0), new["peak_rss_gib"])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=load_cicids2017.FULL_ROWS, help="rows of the CIC-IDS-2017 CSV")
@@ -367,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: loading,training,scoring")
     parser.add_argument("--detectors", default=None, help="only these netad detectors in the scoring part")
+    parser.add_argument(
+        "--merge", action="store_true",
+        help="update perf.json: replace the parts run now (scoring rows per detector) and keep the rest",
+    )  # fmt: skip
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--findings", type=Path, default=None, help="markdown file with the profile findings")
     parser.add_argument("--report-only", action="store_true", help="re-render perf.md from perf.json (+ --findings)")
@@ -400,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.findings:
         report["findings"] = args.findings.read_text().splitlines()
     report["peak_rss_gib"] = peak_rss_gib()
+    if args.merge and args.out.with_suffix(".json").is_file():
+        report = merged(json.loads(args.out.with_suffix(".json").read_text()), report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(report))
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=1, default=str) + "\n")
