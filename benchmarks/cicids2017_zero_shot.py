@@ -750,8 +750,9 @@ def report() -> Path:
             "The benchmark's fit refitted (same job and seed; its `distance` rows are reproduced exactly), then two "
             "label-free scores on the latent code, each cut at the P95 of validation normals: the squared distance "
             "to the benign centroid (= the `distance` variant) and the mean distance to the "
-            f"{diagnoses[0]['k']} nearest benign *training* latents (a neighbourhood score that netad's detector does "
-            "not offer). Detection rate per family at P95; zero-shot AUROC on the natural zero-shot view. "
+            f"{diagnoses[0]['k']} nearest benign *training* latents (a neighbourhood score the detector did "
+            "not offer then; it is now the `knn` variant). Detection rate per family at P95; zero-shot AUROC on the "
+            "natural zero-shot view. "
             "Found by looking at the UMAP of seed 0's test rows, so these figures are exploratory, not a result "
             "to compare with the seed.",
             "",

@@ -1,4 +1,4 @@
-"""Fixtures shared by the detector tests: small seeded samples of the real KDDCup99 (DAGMM npz) rows."""
+"""Fixtures shared by the detector tests: small seeded samples of real KDDCup99 (DAGMM npz) and UNSW-NB15 rows."""
 
 from __future__ import annotations
 
@@ -28,5 +28,33 @@ def kdd_npz_sample(shared_data) -> Callable[..., tuple[np.ndarray, np.ndarray, n
         X_test = features[np.r_[inliers[n_train : n_train + n_test_inliers], outliers[:n_test_outliers]]]
         y_test = np.r_[np.zeros(n_test_inliers), np.ones(n_test_outliers)].astype(np.int8)
         return features[inliers[:n_train]], X_test, y_test
+
+    return sample
+
+
+@pytest.fixture(scope="session")
+def unsw_novelty_sample(shared_data) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``sample(n_train, n_test_each, log1p)`` -> (X_train, X_test, y_test) from the seed-0 UNSW-NB15 novelty split.
+
+    ``n_train`` seeded training normals; ``n_test_each`` normal and ``n_test_each`` attack test rows; the
+    ``FlowPreprocessor`` (signed log1p when ``log1p``) is fitted on the training sample only."""
+    from netad.datasets import load
+    from netad.preprocess import FlowPreprocessor
+    from netad.protocols import make_split
+
+    dataset = load("unsw-nb15")
+    split = make_split(dataset, "novelty", seed=0)
+    normals, _ = split.fit_data("unsupervised")
+
+    def sample(n_train: int, n_test_each: int, log1p: bool):
+        rng = np.random.default_rng(0)
+        train = normals.iloc[rng.choice(len(normals), n_train, replace=False)]
+        label = split.test.label
+        rows = np.r_[
+            rng.choice(np.flatnonzero(label == 0), n_test_each, replace=False),
+            rng.choice(np.flatnonzero(label == 1), n_test_each, replace=False),
+        ]
+        pre = FlowPreprocessor.for_dataset(dataset, log1p=log1p).fit(train)
+        return pre.transform(train), pre.transform(split.test.features.iloc[rows]), label[rows]
 
     return sample

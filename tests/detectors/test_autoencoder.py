@@ -21,24 +21,9 @@ FAST = {"epochs": 4, "batch_size": 128, "n_threads": 1}
 
 
 @pytest.fixture(scope="module")
-def unsw(shared_data):
+def unsw(unsw_novelty_sample):
     """4,000 training normals and a 2,000 + 2,000 test sample of one seeded UNSW-NB15 novelty split."""
-    from netad.datasets import load
-    from netad.preprocess import FlowPreprocessor
-    from netad.protocols import make_split
-
-    dataset = load("unsw-nb15")
-    split = make_split(dataset, "novelty", seed=0)
-    train, _ = split.fit_data("unsupervised")
-    rng = np.random.default_rng(0)
-    train = train.iloc[rng.choice(len(train), 4000, replace=False)]
-    label = split.test.label
-    rows = np.r_[
-        rng.choice(np.flatnonzero(label == 0), 2000, replace=False),
-        rng.choice(np.flatnonzero(label == 1), 2000, replace=False),
-    ]
-    pre = FlowPreprocessor.for_dataset(dataset, log1p=True).fit(train)
-    return pre.transform(train), pre.transform(split.test.features.iloc[rows]), label[rows]
+    return unsw_novelty_sample(4000, 2000, log1p=True)
 
 
 def test_autoencoder_ranks_attacks_above_held_out_normal_traffic(unsw):
