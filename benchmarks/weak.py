@@ -47,6 +47,7 @@ import platform
 import sys
 import time
 import traceback
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -524,11 +525,9 @@ def versions() -> str:
     import torch
 
     parts = [f"python {platform.python_version()}", f"torch {torch.__version__}", f"scikit-learn {sklearn.__version__}"]
-    try:
-        import deepod
-
-        parts.append(f"deepod {getattr(deepod, '__version__', '?')}")
-    except ImportError:
+    try:  # the installed distribution's version: deepod 0.4.1's own __version__ still says 0.4.0
+        parts.append(f"deepod {metadata.version('deepod')}")
+    except metadata.PackageNotFoundError:
         pass
     return ", ".join(parts)
 
