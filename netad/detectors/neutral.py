@@ -40,8 +40,8 @@ from torch import nn
 
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
-from netad.nn import ACTIVATIONS, check_sizes
-from netad.nn.transforms import LearnableTransforms, hidden_activation, transform_type
+from netad.nn import activation, check_sizes, mlp
+from netad.nn.transforms import LearnableTransforms, transform_type
 
 
 def deterministic_contrastive_loss(z: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -78,13 +78,7 @@ class NeuTraLNet(nn.Module):
         self.transforms = LearnableTransforms(
             n_features, n_transforms, transform_hidden, transform_type, activation_name, bias, negative_slope
         )
-        widths = [n_features, *hidden, rep_dim]
-        layers: list[nn.Module] = []
-        for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-            layers.append(nn.Linear(n_in, n_out, bias=bias))
-            if i < len(widths) - 2:
-                layers.append(hidden_activation(activation_name, negative_slope))
-        self.encoder = nn.Sequential(*layers)
+        self.encoder = mlp([n_features, *hidden, rep_dim], activation_name, bias=bias, negative_slope=negative_slope)
 
     def views(self, x: torch.Tensor) -> torch.Tensor:
         """The row and its K transformations, ``(n, K + 1, d)``."""
@@ -190,8 +184,7 @@ class NeuTraL(DeepDetector):
         check_sizes((self.rep_dim,), "rep_dim")
         if not float(self.temperature) > 0:
             raise NetadInputError(f"temperature must be > 0, got {self.temperature!r}")
-        if str(self.activation).strip().lower().replace("-", "_") not in ACTIVATIONS:
-            raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
+        activation(self.activation)  # raises on an unknown name
         if not float(self.negative_slope) >= 0:
             raise NetadInputError(f"negative_slope must be >= 0, got {self.negative_slope!r}")
 

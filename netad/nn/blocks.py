@@ -19,11 +19,14 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
-def activation(name: str) -> nn.Module:
-    """A fresh activation module by name (``relu``, ``tanh``, ``elu``, ``selu``, ``leaky_relu``, ...)."""
+def activation(name: str, negative_slope: float | None = None) -> nn.Module:
+    """A fresh activation module by name (``relu``, ``tanh``, ``elu``, ``selu``, ``leaky_relu``, ...).
+
+    ``negative_slope`` sets a leaky ReLU's slope (None = 0.1, as in the Keras seed; torch's default 0.01 is nearly
+    ReLU); other activations ignore it."""
     key = str(name).strip().lower().replace("-", "_")
     if key == "leaky_relu":
-        return nn.LeakyReLU(0.1)  # slope 0.1 as in the Keras seed; torch's default 0.01 is nearly ReLU
+        return nn.LeakyReLU(0.1 if negative_slope is None else float(negative_slope))
     if key not in ACTIVATIONS:
         raise NetadInputError(f"unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[key]()
@@ -49,12 +52,15 @@ def mlp(
     dropout: float = 0.0,
     batchnorm: bool = False,
     last_activation: bool = False,
+    bias: bool = True,
+    negative_slope: float | None = None,
 ) -> nn.Sequential:
     """A stack of ``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` from ``sizes[0]`` to ``sizes[-1]``.
 
     The last layer is plain linear, or ``Linear -> activation`` with ``last_activation`` (a bounded code layer,
     as in the Keras seed; no norm or dropout there). With SELU, dropout is ``AlphaDropout`` so the
-    self-normalising property holds. A single size gives an empty (identity) stack.
+    self-normalising property holds. A single size gives an empty (identity) stack. ``bias`` is the linear
+    layers' bias; ``negative_slope`` a leaky ReLU's slope (:func:`activation`).
     """
     sizes = check_sizes(sizes, "layer sizes")
     if len(sizes) < 1:
@@ -65,14 +71,14 @@ def mlp(
     layers: list[nn.Module] = []
     n_layers = len(sizes) - 1
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
+        layers.append(nn.Linear(n_in, n_out, bias=bias))
         if i == n_layers - 1:
             if last_activation:
-                layers.append(activation(activation_name))
+                layers.append(activation(activation_name, negative_slope))
             break
         if batchnorm:
             layers.append(nn.BatchNorm1d(n_out))
-        layers.append(activation(activation_name))
+        layers.append(activation(activation_name, negative_slope))
         if dropout > 0:
             layers.append(nn.AlphaDropout(dropout) if selu else nn.Dropout(dropout))
     return nn.Sequential(*layers)

@@ -27,13 +27,6 @@ TRANSFORM_TYPES = ("residual", "multiplicative", "feedforward")
 _ALIASES = {"mul": "multiplicative", "mask": "multiplicative", "forward": "feedforward"}
 
 
-def hidden_activation(name: str, negative_slope: float | None = None) -> nn.Module:
-    """:func:`netad.nn.activation`, except that ``negative_slope`` (when given) sets a leaky ReLU's slope."""
-    if negative_slope is not None and str(name).strip().lower().replace("-", "_") == "leaky_relu":
-        return nn.LeakyReLU(float(negative_slope))
-    return activation(name)
-
-
 def transform_type(name: str) -> str:
     """The canonical transformation type for ``name`` (DeepOD's ``mul``/``forward`` are accepted too)."""
     key = str(name).strip().lower()
@@ -90,7 +83,7 @@ class LearnableTransforms(nn.Module):
             self.weights.append(nn.Parameter(torch.empty(self.n_transforms, fan_in, fan_out).uniform_(-bound, bound)))
             if self.biases is not None:
                 self.biases.append(nn.Parameter(torch.empty(self.n_transforms, 1, fan_out).uniform_(-bound, bound)))
-        self.activations = nn.ModuleList(hidden_activation(activation_name, negative_slope) for _ in widths[1:-1])
+        self.activations = nn.ModuleList(activation(activation_name, negative_slope) for _ in widths[1:-1])
 
     def masks(self, x: torch.Tensor) -> torch.Tensor:
         """The raw MLP outputs ``M_k(x)``, shape ``(K, n, d)``."""
