@@ -151,6 +151,9 @@ def save_model(
     Raises :class:`NetadInputError` when some fitted state cannot be saved safely.
     """
     directory = Path(directory)
+    refusal = detector._save_refusal()
+    if refusal is not None:
+        raise NetadInputError(refusal)
     detector._check_fitted()
     name = registered_name(detector)
     # serialise everything in memory first: an unsupported attribute fails before anything is written
@@ -359,8 +362,6 @@ def registered_name(detector: BaseDetector) -> str:
     from netad.detectors import registry
 
     cls = type(detector)
-    if cls.__module__ == "netad.detectors.peers":
-        detector.save("-")  # raises the peers' own explanation: their state only pickles
     for name, (module, class_name, _) in registry._DETECTORS.items():
         if module == cls.__module__ and class_name == cls.__qualname__:
             return name

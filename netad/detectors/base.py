@@ -167,6 +167,10 @@ class BaseDetector(BaseEstimator):
         return np.random.default_rng(self.random_state)
 
     # -- persistence (thin wrappers over netad.persist: safetensors/skops/JSON, no pickle) ----------------
+    def _save_refusal(self) -> str | None:
+        """Why :func:`netad.persist.save_model` must refuse this detector (None: it can be saved)."""
+        return None
+
     def save(self, path: Any, overwrite: bool = False) -> Any:
         """Write this fitted detector to the directory ``path`` (see :func:`netad.persist.save_model`)."""
         from netad.persist import save_model

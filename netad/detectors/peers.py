@@ -314,9 +314,9 @@ class PeerDetector(BaseDetector):
             raise RuntimeError(f"{self.name} returned {len(scores)} scores for {len(X)} rows")
         return scores
 
-    def save(self, path: Any, overwrite: bool = False) -> Any:
+    def _save_refusal(self) -> str | None:
         """Peers cannot be saved: their fitted state is arbitrary objects that only pickle writes."""
-        raise NetadInputError(
+        return (
             f"cannot save {self.name}: peer detectors (PyOD/DeepOD) hold state that only pickle can write, and netad "
             "never writes pickle; refit it from its parameters, or save a netad detector"
         )
