@@ -408,7 +408,7 @@ class LatentSculpting(DeepDetector):
         self.stage1_margin_ = (
             0.0 if self.stage1_fpr is None else max(0.0, float(np.quantile(margin, 1.0 - float(self.stage1_fpr))))
         )
-        self.stage1_benign_flag_rate_ = float((margin > self.stage1_margin_).mean())
+        self.stage1_benign_flag_rate_ = float(self._flagged(margin).mean())
         nll = self._flow_nll(z_benign).astype(np.float64)
         low, median, high = np.percentile(nll, [25, 50, 75])
         self.nll_median_ = float(median)
@@ -558,16 +558,21 @@ class LatentSculpting(DeepDetector):
             if name == "density":
                 scores[name] = parts["nll"]
             elif name == "two-stage":
-                flagged = parts["margin"] > float(self.stage1_margin_)
-                squashed = 0.5 + np.arctan((parts["nll"] - self.nll_median_) / self.nll_scale_) / np.pi
-                scores[name] = flagged.astype(np.float64) + squashed
+                scores[name] = self._two_stage(parts["margin"], parts["nll"], self.nll_median_, self.nll_scale_)
             elif name == "two-stage-knn":  # as two-stage, with the kNN distance in place of the flow's nll
-                flagged = parts["margin"] > float(self.stage1_margin_)
-                squashed = 0.5 + np.arctan((parts["knn"] - self.knn_median_) / self.knn_scale_) / np.pi
-                scores[name] = flagged.astype(np.float64) + squashed
+                scores[name] = self._two_stage(parts["margin"], parts["knn"], self.knn_median_, self.knn_scale_)
             else:
                 scores[name] = parts[name]
         return scores
+
+    def _flagged(self, margin: np.ndarray) -> np.ndarray:
+        """Stage 1's calibrated flag: closer to the attack centroid than to the benign one by > stage1_margin_."""
+        return margin > float(self.stage1_margin_)
+
+    def _two_stage(self, margin: np.ndarray, second: np.ndarray, median: float, scale: float) -> np.ndarray:
+        """Stage-1 flag (1 or 0) + the second stage's value squashed into (0, 1) around its benign median, so every
+        flagged row ranks above every other and the rest are ordered by ``second``."""
+        return self._flagged(margin).astype(np.float64) + (0.5 + np.arctan((second - median) / scale) / np.pi)
 
     def score_variants(self, X: Any) -> dict[str, np.ndarray]:
         """Every ``score`` variant of each row (``two-stage``, ``density``, ``distance``, ``margin``, ``knn``,
@@ -589,7 +594,7 @@ class LatentSculpting(DeepDetector):
 
     def _stage_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = self._parts(X, with_flow=True)
-        return parts["nll"], parts["margin"] > float(self.stage1_margin_)
+        return parts["nll"], self._flagged(parts["margin"])
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         variant = getattr(self, "auto_score_", "two-stage") if str(self.score) == "auto" else str(self.score)
