@@ -55,7 +55,14 @@ from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
 from netad.nn import ACTIVATIONS, predict_batches, resolve_device, thread_limit
 from netad.nn.pretrain import StackedAutoEncoder, pretrain_layerwise
-from netad.nn.prototypes import dec_kl, init_prototypes, normalise, soft_assignment, student_t_similarity
+from netad.nn.prototypes import (
+    check_min_cluster_share,
+    dec_kl,
+    init_prototypes,
+    normalise,
+    soft_assignment,
+    student_t_similarity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +216,7 @@ class MNPWAD(DeepDetector):
             raise NetadInputError(f"pretrain_epochs must be >= 1, got {self.pretrain_epochs!r}")
         if not -1.0 < float(self.max_prototype_cosine) <= 1.0:
             raise NetadInputError(f"max_prototype_cosine must lie in (-1, 1], got {self.max_prototype_cosine!r}")
-        if not 0.0 <= float(self.min_cluster_share) < 0.5:
-            raise NetadInputError(f"min_cluster_share must lie in [0, 0.5), got {self.min_cluster_share!r}")
+        check_min_cluster_share(self.min_cluster_share)
         if str(self.activation).lower() not in ACTIVATIONS:
             raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
 

@@ -62,6 +62,13 @@ MIN_CLUSTER_SHARE = 0.02
 """Default smallest share of the rows a k-means cluster must hold for its k to be eligible (see init_prototypes)."""
 
 
+def check_min_cluster_share(value: float) -> float:
+    """``value`` as a float, or an error: a size floor must lie in [0, 0.5) (no k >= 2 could pass 0.5)."""
+    if not 0.0 <= float(value) < 0.5:
+        raise NetadInputError(f"min_cluster_share must lie in [0, 0.5), got {value!r}")
+    return float(value)
+
+
 def init_prototypes(
     Z: np.ndarray,
     n_prototypes: int | None = None,
@@ -88,8 +95,7 @@ def init_prototypes(
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
-    if not 0.0 <= float(min_cluster_share) < 0.5:
-        raise NetadInputError(f"min_cluster_share must lie in [0, 0.5), got {min_cluster_share!r}")
+    check_min_cluster_share(min_cluster_share)
     Z = np.asarray(Z, dtype=np.float64)
     Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
     rng = np.random.default_rng(random_state)
