@@ -37,7 +37,6 @@ import os
 import platform
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -179,13 +178,10 @@ def fmt(mean: float, std: float) -> str:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for package in ("netad", "torch", "pyod", "deepod", "scikit-learn", "numpy", "pandas"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
+    from netad.bench.runner import package_versions
+
+    packages = ("netad", "torch", "pyod", "deepod", "scikit-learn", "numpy", "pandas")
+    return {"python": platform.python_version(), **package_versions(packages)}
 
 
 def markdown(results: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> str:

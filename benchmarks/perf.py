@@ -39,7 +39,6 @@ import resource
 import shutil
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -243,13 +242,10 @@ def measure_profiles(X: np.ndarray, threads: int) -> list[str]:
 
 # -- report ----------------------------------------------------------------------------------------------
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for package in ("netad", "torch", "numpy", "pandas", "pyarrow", "scikit-learn", "pyod", "deepod"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
+    from netad.bench.runner import package_versions
+
+    packages = ("netad", "torch", "numpy", "pandas", "pyarrow", "scikit-learn", "pyod", "deepod")
+    return {"python": platform.python_version(), **package_versions(packages)}
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -47,7 +47,6 @@ import platform
 import sys
 import time
 import traceback
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -521,15 +520,12 @@ LOG1P_NOTES = [
 
 
 def versions() -> str:
-    import sklearn
-    import torch
+    from netad.bench.runner import package_versions
 
-    parts = [f"python {platform.python_version()}", f"torch {torch.__version__}", f"scikit-learn {sklearn.__version__}"]
-    try:  # the installed distribution's version: deepod 0.4.1's own __version__ still says 0.4.0
-        parts.append(f"deepod {metadata.version('deepod')}")
-    except metadata.PackageNotFoundError:
-        pass
-    return ", ".join(parts)
+    found = package_versions(("torch", "scikit-learn", "deepod"))
+    if found["deepod"] == "not installed":  # listed only when present
+        del found["deepod"]
+    return ", ".join([f"python {platform.python_version()}", *(f"{k} {v}" for k, v in found.items())])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -194,14 +194,25 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return summary[columns].reset_index()
 
 
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("netad", "numpy", "pandas", "pyarrow", "scikit-learn", "torch", "joblib"):
+def package_versions(packages: Sequence[str]) -> dict[str, str]:
+    """The installed version of each distribution in ``packages`` ("not installed" when absent), in order.
+
+    Read from the installed metadata, not ``module.__version__`` (deepod 0.4.1's still says 0.4.0)."""
+    versions = {}
+    for package in packages:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
+
+
+def _versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **package_versions(("netad", "numpy", "pandas", "pyarrow", "scikit-learn", "torch", "joblib")),
+    }
 
 
 def _prepare_run_dir(out: str | Path | None, overwrite: bool, name_hint: str) -> Path:
