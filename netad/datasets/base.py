@@ -42,6 +42,8 @@ class Dataset:
     dropped_rows : reason -> number of rows removed while cleaning (never silent).
     notes : quirks met and handled, and differences from the complete official files.
     version : the dataset's release and variant, e.g. ``"NSL-KDD (KDDTrain+/KDDTest+)"``.
+    metadata : per-row columns that are not features (e.g. ``Timestamp``, the source's row ``id``), or None:
+        kept for tracing and time-based analyses, never given to a detector.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Dataset:
     dropped_rows: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     version: str = ""
+    metadata: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -64,6 +67,8 @@ class Dataset:
             )
         if self.official_split is not None and len(self.official_split) != n:
             raise ValueError(f"dataset {self.name!r}: official_split has {len(self.official_split)} rows, not {n}")
+        if self.metadata is not None and len(self.metadata) != n:
+            raise ValueError(f"dataset {self.name!r}: metadata has {len(self.metadata)} rows, not {n}")
 
     @property
     def n_rows(self) -> int:
@@ -92,6 +97,7 @@ class Dataset:
             dropped_rows=self.dropped_rows,
             notes=self.notes,
             version=self.version,
+            metadata=None if self.metadata is None else self.metadata.iloc[rows].reset_index(drop=True),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -102,6 +108,7 @@ class Dataset:
             "rows": self.n_rows,
             "features": int(self.features.shape[1]),
             "categorical_columns": list(self.categorical_columns),
+            "metadata_columns": [] if self.metadata is None else [str(c) for c in self.metadata.columns],
             "attacks": int(self.label.sum()),
             "official_split": None
             if self.official_split is None

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CACHE_FORMAT = 1
 _LABEL, _CATEGORY, _SPLIT = "__netad_label__", "__netad_attack_category__", "__netad_official_split__"
 _META = b"netad.dataset"
+_METADATA_PREFIX = "__netad_meta__"  # per-row metadata columns (Dataset.metadata), stored next to the features
 
 
 def cache_key(dataset: str, loader_version: str, options: Mapping[str, Any], digests: list[str]) -> str:
@@ -51,6 +52,9 @@ def _to_table(ds: Dataset) -> pa.Table:
     table = table.append_column(_CATEGORY, pa.array(ds.attack_category, pa.string()).dictionary_encode())
     if ds.official_split is not None:
         table = table.append_column(_SPLIT, pa.array(ds.official_split, pa.string()).dictionary_encode())
+    if ds.metadata is not None:
+        for name in ds.metadata.columns:
+            table = table.append_column(_METADATA_PREFIX + str(name), pa.array(ds.metadata[name]))
     return table
 
 
@@ -96,7 +100,13 @@ def load_cached(path: Path, files_by_sha256: Mapping[str, Path]) -> Dataset | No
     label = table.column(_LABEL).to_numpy().astype(np.int8, copy=False)
     category = decode_categories(table.column(_CATEGORY), str)
     split = decode_categories(table.column(_SPLIT), str) if _SPLIT in table.column_names else None
-    special = [c for c in (_LABEL, _CATEGORY, _SPLIT) if c in table.column_names]
+    meta_columns = [c for c in table.column_names if c.startswith(_METADATA_PREFIX)]
+    metadata = (
+        table.select(meta_columns).rename_columns([c[len(_METADATA_PREFIX) :] for c in meta_columns]).to_pandas()
+        if meta_columns
+        else None
+    )
+    special = [c for c in (_LABEL, _CATEGORY, _SPLIT, *meta_columns) if c in table.column_names]
     held = [table]
     del table
     features = to_frame(held.pop().drop_columns(special))  # no reference left here: columns freed as converted
@@ -116,4 +126,5 @@ def load_cached(path: Path, files_by_sha256: Mapping[str, Path]) -> Dataset | No
         dropped_rows=dict(meta["dropped_rows"]),
         notes=list(meta["notes"]),
         version=meta["version"],
+        metadata=metadata,
     )

@@ -78,8 +78,15 @@ def day_role(path: Path) -> str:
 
 
 def _find(folder: Path, options: Mapping[str, Any]) -> list[Path]:
+    return find_csv_files(folder, options["files"], "CIC-IDS-2017")
+
+
+def find_csv_files(folder: Path, wanted: str | Sequence[str] | None, title: str) -> list[Path]:
+    """The CSV files of ``folder`` (any compression), or those matching the glob pattern(s) ``wanted``.
+
+    A pattern that matches nothing raises, naming the files that are there.
+    """
     candidates = {name: path for name, path in list_data_files(folder).items() if name.endswith(".csv")}
-    wanted = options["files"]
     if wanted is None:
         return list(candidates.values())
     patterns = [wanted] if isinstance(wanted, str) else list(wanted)
@@ -93,7 +100,7 @@ def _find(folder: Path, options: Mapping[str, Any]) -> list[Path]:
         ]
         if not hits:
             raise NetadInputError(
-                f"CIC-IDS-2017: files={pattern!r} matches nothing in {folder}; "
+                f"{title}: files={pattern!r} matches nothing in {folder}; "
                 f"found {', '.join(sorted(p.name for p in candidates.values())) or 'no CSV files'}"
             )
         chosen.update((str(h), h) for h in hits)

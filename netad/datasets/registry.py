@@ -105,10 +105,10 @@ class DatasetSpec:
 @functools.cache
 def specs() -> dict[str, DatasetSpec]:
     """Every registered dataset by name (imported on first use so ``import netad`` stays fast)."""
-    from netad.datasets import cicids2017, csv, iot23, kddcup99, nsl_kdd, unsw_nb15
+    from netad.datasets import cicids2017, cicids2017_improved, csv, iot23, kddcup99, nsl_kdd, unsw_nb15
 
     table: dict[str, DatasetSpec] = {}
-    for module in (kddcup99, nsl_kdd, unsw_nb15, cicids2017, iot23, csv):
+    for module in (kddcup99, nsl_kdd, unsw_nb15, cicids2017, cicids2017_improved, iot23, csv):
         for spec in module.SPECS:
             table[spec.name] = spec
     return table

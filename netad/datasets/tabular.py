@@ -284,12 +284,14 @@ def build_dataset(
     notes: list[str],
     version: str,
     keep: np.ndarray | None = None,
+    metadata: pd.DataFrame | None = None,
 ) -> Dataset:
     """Apply the row mask of the cleaning steps, check the invariants and assemble the Dataset."""
     if keep is not None and not keep.all():
         features = take_rows(features, keep)
         label, attack_category = label[keep], attack_category[keep]
         official_split = None if official_split is None else official_split[keep]
+        metadata = None if metadata is None else metadata[keep].reset_index(drop=True)
     if len(features) == 0:
         files = ", ".join(s.path for s in sources)
         raise NetadInputError(f"{name}: no data rows left in {files} (dropped: {dropped or 'none'})")
@@ -312,6 +314,7 @@ def build_dataset(
         dropped_rows={k: int(v) for k, v in dropped.items() if v},
         notes=notes,
         version=version,
+        metadata=metadata,
     )
 
 
