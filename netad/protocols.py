@@ -31,8 +31,8 @@ _PROTOCOLS: dict[str, str] = {
     "dataset; the rest gives train (normals for unsupervised detectors) and validation",
     "dagmm": "DAGMM on KDDCup99: KDD 'normal' is the anomaly (label 1); 50/50 seeded split of all rows; train = "
     "the training half's KDD attack rows; validation = 10% of them; test = the other half",
-    "zero-shot": "chosen attack categories (option unseen) appear only in test, with held-out benign rows and a "
-    "share of the seen attacks; train/validation from the rest",
+    "zero-shot": "chosen attack categories (option unseen, or preset=latent-sculpting) appear only in test, with "
+    "held-out benign rows and a share of the seen attacks; train/validation from the rest",
     "weak": "contaminated training partition (normals + attacks) where only labelled_ratio (1%) of the attacks "
     "are known; validation and test as in novelty",
 }
@@ -50,6 +50,7 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "kdd-8000-2000": {"sizes": (8000, 2000), "val_fraction": 0.2, "val_attacks": True},
     "dagmm": {"val_fraction": 0.1, "val_attacks": False},
     "zero-shot": {
+        "preset": None,
         "unseen": None,
         "benign_test_fraction": 0.2,
         "seen_test_fraction": 0.2,
@@ -58,9 +59,32 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     },
 }
 
-# the seed's CIC-IDS-2017 zero-shot hold-out; the DoS families need the Wednesday file
-_CICIDS_SEED_UNSEEN = ["DoS slowloris", "DoS Slowhttptest", "Bot", "Infiltration"]
-_CICIDS_FALLBACK_UNSEEN = ["Bot", "Infiltration"]
+# the seed's CIC-IDS-2017 zero-shot hold-out, each family with its spellings (official files; improved
+# CIC-IDS-2017); the DoS families need the Wednesday capture
+_CICIDS_SEED_UNSEEN: tuple[tuple[str, ...], ...] = (
+    ("DoS slowloris",),
+    ("DoS Slowhttptest",),
+    ("Bot", "Botnet"),
+    ("Infiltration",),
+)
+_CICIDS_FALLBACK_UNSEEN = [("Bot", "Botnet"), ("Infiltration",)]
+
+# named option sets (``preset=NAME``): a published split, with every option it fixes
+_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "zero-shot": {
+        # Latent Sculpting (Chhetri, Thapa & Chen 2025): DoS Slowloris, DoS Slowhttptest, Bot(net) and
+        # Infiltration unseen; every other attack family seen; benign and seen attacks split 80/20 into
+        # train+validation / test (then 20% of the rest for validation), stratified by family; thresholds
+        # P99/P97/P95 come from the validation benign rows (``-t p99,p97,p95``)
+        "latent-sculpting": {
+            "unseen": _CICIDS_SEED_UNSEEN,
+            "benign_test_fraction": 0.2,
+            "seen_test_fraction": 0.2,
+            "val_fraction": 0.2,
+            "val_attacks": True,
+        },
+    },
+}
 _DAGMM_DATASETS = ("kddcup99", "kddcup99-dagmm")
 
 
@@ -134,7 +158,7 @@ def make_split(
         )
     if max_train is not None and max_train < 1:
         raise NetadInputError(f"max_train must be a positive number of rows, got {max_train}")
-    opts = {**_OPTIONS[protocol], **options}
+    opts = {**_OPTIONS[protocol], **_preset(protocol, options), **options}
     for name in ("val_fraction", "test_fraction", "benign_test_fraction", "seen_test_fraction"):
         value = opts.get(name)
         if value is not None and not 0 <= value < 1:
@@ -199,6 +223,29 @@ def make_split(
         info=info,
         unsupervised_rows=cut.unsupervised_rows,
     )
+
+
+def presets(protocol: str) -> dict[str, dict[str, Any]]:
+    """The named option sets of ``protocol`` (``preset=NAME``) and the options each fixes."""
+    return {name: dict(values) for name, values in _PRESETS.get(protocol, {}).items()}
+
+
+def _preset(protocol: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options fixed by ``options['preset']`` (empty without one); a preset's ``unseen`` cannot be overridden,
+    since then the split would no longer be the published one."""
+    name = options.get("preset")
+    if name is None:
+        return {}
+    known = _PRESETS.get(protocol, {})
+    if name not in known:
+        raise NetadInputError(f"protocol {protocol!r} has no preset {name!r}; presets: {', '.join(known) or 'none'}")
+    fixed = dict(known[name])
+    clash = sorted(k for k in options if k == "unseen" and k in fixed)
+    if clash:
+        raise NetadInputError(
+            f"preset={name!r} fixes the option(s) {clash}; drop them, or drop the preset to choose your own"
+        )
+    return fixed
 
 
 # -- protocol builders: each returns row positions, never DataFrames ----------------------------------
@@ -347,22 +394,42 @@ def _zero_shot(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _
     notes: list[str] = []
     differs = ""
     requested = opts["unseen"]
-    if requested is None:
+    seed_names = [" / ".join(spellings) for spellings in _CICIDS_SEED_UNSEEN]
+    if opts.get("preset") is not None:
+        found = [_spelling(spellings, present) for spellings in opts["unseen"]]
+        absent = [name for name, hit in zip(seed_names, found, strict=True) if hit is None]
+        if absent:
+            raise NetadInputError(
+                f"zero-shot preset={opts['preset']!r} on {ds.name!r}: the seed's unseen famil(ies) {absent} are not "
+                f"in the data (attack categories present: {attacks_present}); the shared CIC-IDS-2017 subsets lack "
+                "the Wednesday DoS captures: use the dataset cicids2017-improved, or pass unseen=[...] without preset"
+            )
+        requested = [hit for hit in found if hit is not None]
+        opts["unseen"] = list(requested)
+        notes.append(
+            f"preset={opts['preset']!r}: the Latent Sculpting seed's split (unseen {requested}; benign and seen "
+            "attacks 80/20 train+validation/test, validation 20% of the rest, stratified by family)"
+        )
+        differs = (
+            "thresholds are percentiles of validation benign rows (the seed took them on its training benign rows)"
+        )
+    elif requested is None:
         if not ds.name.startswith("cicids2017"):
             raise NetadInputError(
                 f"zero-shot on {ds.name!r} needs option unseen=[...]; attack categories present: {attacks_present}"
             )
-        if all(_norm(c) in present for c in _CICIDS_SEED_UNSEEN[:2]):
-            requested = _CICIDS_SEED_UNSEEN
+        found = [_spelling(spellings, present) for spellings in _CICIDS_SEED_UNSEEN]
+        if all(hit is not None for hit in found):
+            requested = found
         else:
-            requested = [c for c in _CICIDS_FALLBACK_UNSEEN if _norm(c) in present]
+            requested = [hit for hit in (_spelling(s, present) for s in _CICIDS_FALLBACK_UNSEEN) if hit is not None]
             if not requested:
                 raise NetadInputError(
-                    f"zero-shot on {ds.name!r}: none of the default unseen categories {_CICIDS_SEED_UNSEEN} is "
+                    f"zero-shot on {ds.name!r}: none of the default unseen categories {seed_names} is "
                     f"present; pass unseen=[...] from {attacks_present}"
                 )
             differs = (
-                f"the seed held out {_CICIDS_SEED_UNSEEN}; DoS slowloris/Slowhttptest (Wednesday file) are "
+                f"the seed held out {seed_names}; DoS slowloris/Slowhttptest (Wednesday file) are "
                 f"absent here, so only {requested} are unseen"
             )
         opts["unseen"] = list(requested)
@@ -542,6 +609,11 @@ def _category_mask(categories: np.ndarray, keys: set[str]) -> np.ndarray:
     values, codes = _factorize(categories)
     hit = np.array([_norm(v) in keys for v in values], dtype=bool)
     return hit[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def _spelling(spellings: tuple[str, ...], present: dict[str, str]) -> str | None:
+    """The dataset's own spelling of the first of ``spellings`` it holds (case/space-insensitive), else None."""
+    return next((present[_norm(name)] for name in spellings if _norm(name) in present), None)
 
 
 def _norm(name: Any) -> str:

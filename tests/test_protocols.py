@@ -277,3 +277,48 @@ def test_novelty_test_attack_fraction_thins_attacks_and_keeps_every_normal():
     assert not set(thin.test.rows) & set(thin.train.rows)
     # every attack family is still represented
     assert set(thin.test.attack_category) == set(full.test.attack_category)
+
+
+# -- the Latent Sculpting seed's split as a preset --------------------------------------------------------------
+SEED_UNSEEN = ["Botnet", "DoS Slowhttptest", "DoS Slowloris", "Infiltration"]
+
+
+def test_latent_sculpting_preset_holds_out_the_seeds_four_families(cicids_improved) -> None:
+    ds = cicids_improved
+    split = make_split(ds, "zero-shot", seed=0, preset="latent-sculpting")
+    assert split.info["unseen_categories"] == SEED_UNSEEN
+    assert split.info["options"]["preset"] == "latent-sculpting"
+    unseen_rows = np.flatnonzero(np.isin(ds.attack_category, SEED_UNSEEN))
+    assert len(unseen_rows) == 736 + 1_740 + 3_859 + 36
+    # unseen rows never reach training or validation, and all of them are in test
+    assert not np.isin(unseen_rows, split.train.rows).any()
+    assert not np.isin(unseen_rows, split.validation.rows).any()
+    assert np.isin(unseen_rows, split.test.rows).all()
+    assert not split.unseen_mask("train").any() and not split.unseen_mask("validation").any()
+    X_fit, y_fit = split.fit_data("semi-supervised")
+    assert len(X_fit) == len(split.train) and not np.isin(split.train.attack_category, SEED_UNSEEN).any()
+    # every other family is seen: in train, validation and test, "Infiltration - Portscan" among them
+    seen = set(np.unique(ds.attack_category)) - set(SEED_UNSEEN) - {"normal"}
+    assert set(split.info["seen_categories"]) == seen and "Infiltration - Portscan" in seen
+    for part in (split.train, split.validation, split.test):
+        assert seen <= set(part.attack_category) and (part.label == 0).any()
+    # benign 64/16/20 (test 20%, validation 20% of the rest), as the seed's 80/20 with a validation share
+    normal = np.array([(p.label == 0).sum() for p in (split.train, split.validation, split.test)])
+    np.testing.assert_allclose(normal / 5_000, [0.64, 0.16, 0.20], atol=0.001)  # rounding of one stratum
+
+
+def test_latent_sculpting_preset_is_seeded_and_fixes_its_unseen_families(cicids_improved, nsl) -> None:
+    a = make_split(cicids_improved, "zero-shot", seed=3, preset="latent-sculpting")
+    b = make_split(cicids_improved, "zero-shot", seed=3, preset="latent-sculpting")
+    c = make_split(cicids_improved, "zero-shot", seed=4, preset="latent-sculpting")
+    np.testing.assert_array_equal(a.train.rows, b.train.rows)
+    np.testing.assert_array_equal(a.test.rows, b.test.rows)
+    assert not np.array_equal(a.test.rows, c.test.rows)
+    # without options, zero-shot on this dataset holds out the same families
+    assert make_split(cicids_improved, "zero-shot", seed=0).info["unseen_categories"] == SEED_UNSEEN
+    with pytest.raises(NetadInputError, match=r"preset='latent-sculpting' fixes the option\(s\) \['unseen'\]"):
+        make_split(cicids_improved, "zero-shot", preset="latent-sculpting", unseen=["Botnet"])
+    with pytest.raises(NetadInputError, match="has no preset 'paper'; presets: latent-sculpting"):
+        make_split(cicids_improved, "zero-shot", preset="paper")
+    with pytest.raises(NetadInputError, match="not in the data.*cicids2017-improved"):
+        make_split(nsl, "zero-shot", preset="latent-sculpting")
