@@ -11,8 +11,8 @@ from netad.datasets import available, load, locate, summary
 from netad.errors import NetadInputError
 
 NAMES = {
-    "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "cicids2017", "iot23",
-    "iot23-candc", "iot23-ddos", "iot23-portscan", "csv:PATH",
+    "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "cicids2017",
+    "cicids2017-improved", "iot23", "iot23-candc", "iot23-ddos", "iot23-portscan", "csv:PATH",
 }  # fmt: skip
 
 
