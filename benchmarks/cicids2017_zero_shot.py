@@ -209,10 +209,7 @@ def run_latent(seeds: list[int], extra: dict[str, Any] | None = None, tag: str =
 
     All variants come from one encoder pass (``score_variants``); ``auto`` is the detector's own choice (made
     at fit on its internal validation set), i.e. what ``decision_function`` returns with ``score="auto"``."""
-    from sklearn.metrics import roc_auc_score
-
-    from netad.bench.job import evaluate, fit_job
-    from netad.bench.runner import _versions
+    from netad.bench.job import fit_job
     from netad.bench.spec import Job
 
     _env()
@@ -223,49 +220,67 @@ def run_latent(seeds: list[int], extra: dict[str, Any] | None = None, tag: str =
         )  # fmt: skip
         started = time.perf_counter()
         fitted = fit_job(job)
-        split, detector = fitted.split, fitted.detector
-        X_val = fitted.preprocessor.transform(split.validation.features)
-        X_test = fitted.preprocessor.transform(split.test.features)
-        val_all = detector.score_variants(X_val)
-        start = time.perf_counter()
-        test_all = detector.score_variants(X_test)
-        all_seconds = time.perf_counter() - start
-        detector.set_params(score="auto")
-        start = time.perf_counter()
-        test_auto = detector.decision_function(X_test)  # score="auto": the variant chosen at fit
-        auto_seconds = time.perf_counter() - start
-        np.testing.assert_allclose(test_auto, test_all[detector.auto_score_], rtol=1e-6, atol=1e-6)
-        val_all["auto"], test_all["auto"] = val_all[detector.auto_score_], test_auto
-        for variant in ("auto", *LATENT_SCORES):
-            val_scores, test_scores = val_all[variant], test_all[variant]
-            score_seconds = auto_seconds if variant == "auto" else all_seconds
-            base = {
-                "dataset": job.dataset, "protocol": job.protocol, "detector": f"latent-sculpting{tag}:{variant}",
-                "variant": variant, "seed": seed, "n_train": fitted.n_fit, "n_validation": len(split.validation),
-                "n_test": len(split.test), "n_features": int(X_test.shape[1]), "fit_seconds": fitted.fit_seconds,
-                "score_seconds": score_seconds, "test_rows_per_second": len(X_test) / max(score_seconds, 1e-9),
-                "params": json.dumps({**job.params, "score": variant}), "auto_choice": detector.auto_score_,
-                "internal_validation_auroc": detector.validation_auroc_.get(detector.auto_score_ if variant == "auto"
-                                                                            else variant, np.nan),
-                "stage1_seconds": float(sum(detector.history_.get("seconds", [np.nan]))),
-                "flow_seconds": float(sum(detector.flow_history_.get("seconds", [np.nan]))),
-                # validation holds normals and seen attacks only: a legitimate basis to choose a variant
-                "validation_auroc": roc_auc_score(split.validation.label, val_scores),
-                "stage1_benign_flag_rate": detector.stage1_benign_flag_rate_,
-            }  # fmt: skip
-            rows, per_category = evaluate(job.thresholds, split, base, val_scores, test_scores, seed=seed)
-            out = (FRESH if seed in FRESH_SEEDS else WORK) / f"latent-sculpting{tag}[{variant}]-seed{seed}"
-            out.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
-            pd.DataFrame(per_category).to_csv(out / "per_category.csv", index=False)
-            config = {"jobs": [job.to_dict()], "splits": {f"seed{seed}": split.info}, "versions": _versions()}
-            (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
+        where = FRESH if seed in FRESH_SEEDS else WORK
+        X_test = write_latent_variants(job, fitted, str(where / f"latent-sculpting{tag}[{{variant}}]-seed{seed}"), tag)
         logging.info("latent-sculpting seed %d done in %.0f s", seed, time.perf_counter() - started)
         from netad.persist import save_model
 
-        save_model(MODELS / f"latent-sculpting{tag}-seed{seed}", fitted.preprocessor, detector, overwrite=True)
+        save_model(MODELS / f"latent-sculpting{tag}-seed{seed}", fitted.preprocessor, fitted.detector, overwrite=True)
         if seed == 0 and not tag and not (RESULTS / "cicids2017_zero_shot_latent.png").is_file():
-            _draw(detector, X_test, split.test.attack_category)
+            _draw(fitted.detector, X_test, fitted.split.test.attack_category)
+
+
+def write_latent_variants(
+    job: Any, fitted: Any, out_dir: str, tag: str = "", extra_base: dict[str, Any] | None = None
+) -> np.ndarray:
+    """Evaluate every ``score`` variant (and ``auto``) of one fitted latent-sculpting job as ``run_job`` would,
+    writing each as a run directory ``out_dir.format(variant=...)`` (results.csv, per_category.csv, config.json);
+    returns the preprocessed test rows. Shared with benchmarks/cicids2017_improved_zero_shot.py."""
+    from sklearn.metrics import roc_auc_score
+
+    from netad.bench.job import evaluate
+    from netad.bench.runner import _versions
+
+    seed = job.seed
+    split, detector = fitted.split, fitted.detector
+    X_val = fitted.preprocessor.transform(split.validation.features)
+    X_test = fitted.preprocessor.transform(split.test.features)
+    val_all = detector.score_variants(X_val)
+    start = time.perf_counter()
+    test_all = detector.score_variants(X_test)
+    all_seconds = time.perf_counter() - start
+    detector.set_params(score="auto")
+    start = time.perf_counter()
+    test_auto = detector.decision_function(X_test)  # score="auto": the variant chosen at fit
+    auto_seconds = time.perf_counter() - start
+    np.testing.assert_allclose(test_auto, test_all[detector.auto_score_], rtol=1e-6, atol=1e-6)
+    val_all["auto"], test_all["auto"] = val_all[detector.auto_score_], test_auto
+    for variant in ("auto", *LATENT_SCORES):
+        val_scores, test_scores = val_all[variant], test_all[variant]
+        score_seconds = auto_seconds if variant == "auto" else all_seconds
+        base = {
+            "dataset": job.dataset, "protocol": job.protocol, "detector": f"latent-sculpting{tag}:{variant}",
+            "variant": variant, "seed": seed, "n_train": fitted.n_fit, "n_validation": len(split.validation),
+            "n_test": len(split.test), "n_features": int(X_test.shape[1]), "fit_seconds": fitted.fit_seconds,
+            "score_seconds": score_seconds, "test_rows_per_second": len(X_test) / max(score_seconds, 1e-9),
+            "params": json.dumps({**job.params, "score": variant}), "auto_choice": detector.auto_score_,
+            "internal_validation_auroc": detector.validation_auroc_.get(detector.auto_score_ if variant == "auto"
+                                                                        else variant, np.nan),
+            "stage1_seconds": float(sum(detector.history_.get("seconds", [np.nan]))),
+            "flow_seconds": float(sum(detector.flow_history_.get("seconds", [np.nan]))),
+            # validation holds normals and seen attacks only: a legitimate basis to choose a variant
+            "validation_auroc": roc_auc_score(split.validation.label, val_scores),
+            "stage1_benign_flag_rate": detector.stage1_benign_flag_rate_,
+            **(extra_base or {}),
+        }  # fmt: skip
+        rows, per_category = evaluate(job.thresholds, split, base, val_scores, test_scores, seed=seed)
+        out = Path(out_dir.format(variant=variant))
+        out.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+        pd.DataFrame(per_category).to_csv(out / "per_category.csv", index=False)
+        config = {"jobs": [job.to_dict()], "splits": {f"seed{seed}": split.info}, "versions": _versions()}
+        (out / "config.json").write_text(json.dumps(config, indent=1, default=str))
+    return X_test
 
 
 def _draw(detector: Any, X_test: np.ndarray, categories: np.ndarray) -> Path:
