@@ -106,3 +106,26 @@ def test_bench_takes_threshold_strategies_repeated_or_comma_separated(tmp_path):
     assert repeated.exit_code == 0, repeated.output
     strategies = pd.read_csv(tmp_path / "a" / "results.csv")["threshold_strategy"].tolist()
     assert strategies == ["p99", "best-f1", "p95"]  # every -t counts, not only the last one
+
+
+def test_bench_zero_shot_with_the_latent_sculpting_preset_writes_the_seeds_figures(tmp_path, improved_files):
+    import json
+
+    files = improved_files(
+        ["BENIGN_5000.csv.xz", "Botnet_736.csv.xz", "Infiltration_36.csv.xz", "DoS_Slowloris_3859.csv.xz",
+         "DoS_Slowhttptest_1740.csv.xz", "FTP-Patator_3972.csv.xz"]
+    )  # fmt: skip
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["bench", "-d", "cicids2017-improved", "--dataset-option", f"files={json.dumps(files)}", "-p",
+              "zero-shot", "--protocol-option", "preset=latent-sculpting", "-m", "iforest", "--seeds", "0",
+              "-t", "p95", "-o", str(out), "-j", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(out / "results.csv").iloc[0]
+    for column in ("zero_shot_auroc", "zero_shot_balanced_f1", "known_balanced_f1"):
+        assert 0 <= row[column] <= 1
+    assert row["zero_shot_auroc"] > 0.7  # iforest ranks the slow DoS and Infiltration flows above benign ones
+    split = next(iter(json.loads((out / "config.json").read_text())["splits"].values()))
+    assert split["unseen_categories"] == ["Botnet", "DoS Slowhttptest", "DoS Slowloris", "Infiltration"]
+    assert split["seen_categories"] == ["FTP-Patator"]
