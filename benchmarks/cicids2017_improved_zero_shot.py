@@ -84,7 +84,9 @@ def _peak_mb() -> float:
 
 def _record(path: Path, started: float, **extra: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    info = {"wall_seconds": time.perf_counter() - started, "peak_rss_mb": _peak_mb(), **extra}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    info = {"wall_seconds": time.perf_counter() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": _peak_mb(), **extra}  # fmt: skip
     path.write_text(json.dumps(info, indent=1))
 
 
@@ -363,18 +365,19 @@ def report() -> Path:
         "scoring rate = test rows per second of `decision_function` (latent sculpting: all variants in one pass); "
         "peak memory = the job process's peak resident set (loading, split, fit and scoring).",
         "",
-        "| detector | seeds | fit s | scoring rows/s | peak RSS MB | job wall s |",
-        "|---|---|---|---|---|---|",
+        "| detector | seeds | fit s | scoring rows/s | peak RSS MB | job wall s | job CPU s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for det in dict.fromkeys(d.split(":")[0] for d in order):
         rows = res[res["detector"].str.split(":").str[0] == det]
         if det == "latent-sculpting":
             rows = rows[rows["variant"] == "two-stage"]
         r = resources[resources["detector"] == det] if not resources.empty else resources
+        cpu = r["cpu_seconds"].mean() if "cpu_seconds" in r else np.nan
+        cost = f"{r['peak_rss_mb'].mean():,.0f} | {r['wall_seconds'].mean():.0f} | {cpu:.0f}" if len(r) else "– | – | –"
         lines.append(
             f"| {det} | {rows['seed'].nunique()} | {rows['fit_seconds'].mean():.1f} | "
-            f"{rows['test_rows_per_second'].mean():,.0f} | "
-            + (f"{r['peak_rss_mb'].mean():,.0f} | {r['wall_seconds'].mean():.0f} |" if len(r) else "– | – |")
+            f"{rows['test_rows_per_second'].mean():,.0f} | {cost} |"
         )
     lines += selection
     if chosen is not None:
