@@ -102,10 +102,14 @@ def job(detector: str, seed: int) -> None:
 
     _env()
     started = time.perf_counter()
+    extra: dict[str, Any] = {}
     if detector == "latent-sculpting":
         spec = Job(DATASET, "zero-shot", detector, seed, thresholds=THRESHOLDS, params=PARAMS[detector],
                    protocol_options=PROTOCOL_OPTIONS)  # fmt: skip
+        cpu = time.process_time()
         fitted = fit_job(spec)
+        extra["fit_cpu_seconds"] = time.process_time() - cpu  # load + split + preprocess + fit, this process's CPU
+        extra["stage1_epochs"] = int(fitted.detector.n_epochs_)
         zs.write_latent_variants(spec, fitted, str(WORK / f"latent-sculpting[{{variant}}]-seed{seed}"))
     else:
         result = bench_run(
@@ -115,7 +119,7 @@ def job(detector: str, seed: int) -> None:
         )  # fmt: skip
         if result.errors:
             raise RuntimeError(f"{detector} seed {seed}: {result.errors}")
-    _record(WORK / "_resources" / f"{detector}-seed{seed}.json", started, detector=detector, seed=seed)
+    _record(WORK / "_resources" / f"{detector}-seed{seed}.json", started, detector=detector, seed=seed, **extra)
 
 
 def pseudo(family: str, seed: int) -> None:
