@@ -208,8 +208,11 @@ def _selection_lines() -> tuple[list[str], str | None]:
     p95["criterion"] = (p95["zero_shot_balanced_f1"] + p95["known_balanced_f1"]) / 2
     table = p95.groupby("variant")[["criterion", "zero_shot_balanced_f1", "known_balanced_f1", "zero_shot_auroc"]]
     mean, std, n = table.mean(), table.std(ddof=1).fillna(0.0), table.size()
-    mean = mean.sort_values("criterion", ascending=False)
+    # ties (auto equals the variant it picks) go to the named variant, in the detector's own order
+    rank = {v: i for i, v in enumerate((*zs.LATENT_SCORES, "auto"))}
+    mean = mean.loc[sorted(mean.index, key=lambda v: (-round(mean.loc[v, "criterion"], 12), rank.get(v, 99)))]
     chosen = str(mean.index[0])
+    picks = p95[p95["variant"] == "auto"].set_index("family")["auto_choice"]
     fits = p95.drop_duplicates(["family", "seed"])[["family", "seed"]]
     lines = [
         "",
@@ -244,7 +247,12 @@ def _selection_lines() -> tuple[list[str], str | None]:
               "|---|" + "---|" * len(per_fit.columns)]  # fmt: skip
     for variant in mean.index:
         lines.append(f"| {variant} | " + " | ".join(f"{v:.3f}" for v in per_fit.loc[variant]) + " |")
-    lines += ["", f"**Chosen by the rule: `{chosen}`.**"]
+    lines += [
+        "",
+        "`auto` chose " + ", ".join(f"`{c}` ({f})" for f, c in picks.items()) + ".",
+        "",
+        f"**Chosen by the rule: `{chosen}`.**",
+    ]
     return lines, chosen
 
 
