@@ -405,7 +405,7 @@ def report() -> Path:
             f", known F1 (1:1) {cell(det, 'p95', 'known_balanced_f1')}, Infiltration recall "
             f"{rate(det, 'p95', 'Infiltration')}, Botnet recall {rate(det, 'p95', 'Botnet')}.",
         ]
-    lines += FINDINGS
+    lines += _findings(cell, rate, chosen)
     lines += ["", "## Settings", "", "```json", json.dumps({"params": PARAMS, "finished": finished}, indent=1), "```"]
     RESULTS.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
@@ -414,7 +414,63 @@ def report() -> Path:
     return OUT
 
 
-FINDINGS: list[str] = []  # written from the tables above after the run
+def _findings(cell: Any, rate: Any, chosen: str | None) -> list[str]:
+    """The findings, with every figure read from the tables above (the prose was written after the run)."""
+    knn, two = "latent-sculpting:two-stage-knn", "latent-sculpting:two-stage"
+
+    def f(det: str, col: str) -> str:
+        return cell(det, "p95", col)
+
+    return [
+        "",
+        "## Findings",
+        "",
+        f"**Latent sculpting does not reach the seed's figures on its own split here, and is not the best model on "
+        f"it.** netad's default (`two-stage-knn`) at P95: zero-shot F1 (1:1) {f(knn, 'zero_shot_balanced_f1')}"
+        f" (goal 0.87), zero-shot AUROC {f(knn, 'zero_shot_auroc')} (goal 0.92, met), known F1 (1:1) "
+        f"{f(knn, 'known_balanced_f1')} (goal 0.95), Infiltration {rate(knn, 'p95', 'Infiltration')} "
+        f"(goal 88.9%), Botnet {rate(knn, 'p95', 'Botnet')} (goal 50%). The seed's rule `two-stage`: "
+        f"zero-shot F1 {f(two, 'zero_shot_balanced_f1')}, known F1 {f(two, 'known_balanced_f1')}. "
+        f"NeuTraL AD, with DeepOD's defaults and no tuning, is level or ahead on every zero-shot figure: zero-shot F1 "
+        f"{f('neutral', 'zero_shot_balanced_f1')}, AUROC {f('neutral', 'zero_shot_auroc')}, Infiltration "
+        f"{rate('neutral', 'p95', 'Infiltration')}, Botnet {rate('neutral', 'p95', 'Botnet')}, known F1 "
+        f"{f('neutral', 'known_balanced_f1')}. The plain one-class OCSVM reproduces the seed's OCSVM row and more "
+        f"(zero-shot F1 {f('ocsvm', 'zero_shot_balanced_f1')} vs the seed's 0.76), and the supervised MLP "
+        f"reproduces the seed's generalisation gap (known F1 {f('mlp', 'known_balanced_f1')}, zero-shot F1 "
+        f"{f('mlp', 'zero_shot_balanced_f1')}; the seed: 0.98 / 0.30).",
+        "",
+        "**Botnet is the family nobody but NeuTraL catches.** Its 736 flows (all on Friday 13:xx) are short "
+        "exchanges of 5-6 forward and 4-7 backward packets of ~195 / ~128 bytes, squarely inside the bulk of "
+        "benign traffic on every volume and timing feature; every density, distance and reconstruction score "
+        "(latent sculpting's included) flags ~6% of them, about the false-positive rate, i.e. they are ranked "
+        "like benign flows. NeuTraL's learned transformations pick up the combination of features "
+        "(e.g. a fixed 8,192-byte forward initial window with a small backward one) and flag ~97%. The seed "
+        "reported 4.1% on the official files; netad's latent sculpting is at the same level here, so the "
+        "goal of 50% is not met by any stage-1 or stage-2 score of it (no variant exceeds ~7%).",
+        "",
+        "**Where latent sculpting's figures fall short.** Infiltration (36 flows, all in every test set) is caught "
+        "by every one-class baseline at 92-96% but by latent sculpting's kNN/flow stage at ~45-66%: the encoder "
+        "is sculpted to separate *known* attacks from benign traffic, and the benign manifold it learns from "
+        "3,200 benign rows is tight around what stage 1 saw. Known-attack F1 (1:1) is held back by families "
+        "that stage 1 (calibrated to flag 1% of benign training rows) flags on some seeds only -- SSH-Patator, "
+        "Portscan, Infiltration - Portscan, the web attacks -- and that look benign to the unsupervised scores "
+        "when it does not (per-family table). Caveats: the benign class is 5,000 rows (3,200 "
+        "in training), so the test false-positive rate moves in steps of 0.1 point and 1:1 sets hold at most "
+        "1,000 attacks; latent sculpting ran 3 stage-1 epochs, not the default 10 (compute; the first study "
+        "found that 4 -> 10 epochs improved known-family F1 but not zero-shot F1); no learning curve over "
+        "benign training size was run, so whether more benign rows would close the gaps is not shown.",
+        "",
+        f"**Default score.** The rule chose `{chosen}`"
+        + (
+            " by a margin far inside the seed-to-seed spread (see its table), so it does not ask for a change: "
+            "netad's default stays `two-stage-knn`. On this split -- unseen families that no earlier choice "
+            "looked at -- it beats the seed's `two-stage` on zero-shot F1 and Infiltration at P95 and loses some "
+            "known F1; `margin`/`auto`, which a known-family validation set favours (and which tie with it under "
+            "the rule), catch almost no unseen flow."
+            if chosen == "two-stage-knn"
+            else "."
+        ),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
