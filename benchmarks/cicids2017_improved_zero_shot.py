@@ -390,7 +390,10 @@ def report() -> Path:
             rows = rows[rows["variant"] == "two-stage"]
         r = resources[resources["detector"] == det] if not resources.empty else resources
         cpu = r["cpu_seconds"].mean() if "cpu_seconds" in r else np.nan
-        cost = f"{r['peak_rss_mb'].mean():,.0f} | {r['wall_seconds'].mean():.0f} | {cpu:.0f}" if len(r) else "– | – | –"
+        cpu_text = f"{cpu:.0f}" if np.isfinite(cpu) else "–"  # the first iforest jobs predate the CPU record
+        cost = "– | – | –"
+        if len(r):
+            cost = f"{r['peak_rss_mb'].mean():,.0f} | {r['wall_seconds'].mean():.0f} | {cpu_text}"
         lines.append(
             f"| {det} | {rows['seed'].nunique()} | {rows['fit_seconds'].mean():.1f} | "
             f"{rows['test_rows_per_second'].mean():,.0f} | {cost} |"
