@@ -237,7 +237,7 @@ def _selection_lines() -> tuple[list[str], str | None]:
     for variant, m in mean.iterrows():
         s, k = std.loc[variant], int(n.loc[variant])
         lines.append(
-            f"| {variant} | {_fmt(m['criterion'], s['criterion'], k)} | "
+            f"| {variant} | {m['criterion']:.4f} ± {s['criterion']:.3f} | "
             f"{_fmt(m['zero_shot_balanced_f1'], s['zero_shot_balanced_f1'], k)} | "
             f"{_fmt(m['known_balanced_f1'], s['known_balanced_f1'], k)} | "
             f"{_fmt(m['zero_shot_auroc'], s['zero_shot_auroc'], k)} | {k} |"
