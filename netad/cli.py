@@ -84,6 +84,8 @@ def _parse_detector_params(items: list[str] | None) -> dict[str, dict[str, Any]]
 def _fmt(mean: float, std: float, digits: int = 3) -> str:
     if mean != mean:  # NaN
         return "n/a"
+    if std != std:  # one seed: no spread measured, say so instead of "± 0.000"
+        return f"{mean:.{digits}f} (n=1)"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 

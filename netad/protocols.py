@@ -34,7 +34,8 @@ _PROTOCOLS: dict[str, str] = {
     "zero-shot": "chosen attack categories (option unseen) appear only in test, with held-out benign rows and a "
     "share of the seen attacks; train/validation from the rest",
     "weak": "contaminated training partition (normals + attacks) where only labelled_ratio (1%) of the attacks "
-    "are known; validation and test as in novelty",
+    "are known; validation rows as in novelty but with the same ratio of its attacks labelled (one label budget "
+    "for fit, thresholds and selection: split info 'label_budget'); test as in novelty",
 }
 
 # options each protocol accepts, with their defaults (None = decided from the data)
@@ -89,6 +90,12 @@ class Split:
     known_label: np.ndarray  # int8 per train row: 1 = an attack the detector is told about
     info: dict[str, Any] = field(default_factory=dict)
     unsupervised_rows: str = "normal"  # "normal": label-free detectors fit on known-normal rows; "all": on all
+    validation_known: np.ndarray | None = None  # int8 per validation row: the labels thresholds/selection may see
+
+    def validation_labels(self) -> np.ndarray:
+        """The validation labels that thresholds and model selection may use: all of them, except under a label
+        budget (``weak``), where only ``labelled_ratio`` of the validation attacks are marked 1, the rest 0."""
+        return self.validation.label if self.validation_known is None else self.validation_known
 
     def fit_data(self, supervision: str) -> tuple[pd.DataFrame, np.ndarray | None]:
         """The table (and labels) a detector with this ``supervision`` fits on; only train rows, known labels."""
@@ -198,6 +205,7 @@ def make_split(
         known_label=known.astype(np.int8),
         info=info,
         unsupervised_rows=cut.unsupervised_rows,
+        validation_known=cut.validation_known,
     )
 
 
@@ -213,6 +221,7 @@ class _Cut:
     info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     differs_from_seed: str = ""
+    validation_known: np.ndarray | None = None  # set by ``known`` under a label budget (weak)
 
 
 def _novelty(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
@@ -261,18 +270,45 @@ def _weak(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
     cut.unsupervised_rows = "all"
 
     def known(train: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Labels the detector sees in train; also marks the validation attacks thresholds may see (one budget)."""
         attacks = np.flatnonzero(label[train] == 1)
         if len(attacks) == 0:
             raise NetadInputError(f"weak split of {ds.name!r}: the training rows hold no attacks to label")
-        n_labelled = max(1, int(round(ratio * len(attacks))))
+        val_attacks = np.flatnonzero(label[cut.validation] == 1)
+        n_train, n_val = _label_budget(ratio, len(attacks), len(val_attacks))
         out = np.zeros(len(train), dtype=np.int8)
-        out[rng.choice(attacks, size=n_labelled, replace=False)] = 1
-        cut.info["labelled_attacks"] = {"count": n_labelled, "of": int(len(attacks)), "ratio": ratio}
+        out[rng.choice(attacks, size=n_train, replace=False)] = 1
+        cut.validation_known = np.zeros(len(cut.validation), dtype=np.int8)
+        cut.validation_known[rng.choice(val_attacks, size=n_val, replace=False)] = 1
+        cut.info["labelled_attacks"] = {"count": n_train, "of": int(len(attacks)), "ratio": ratio}
+        cut.info["label_budget"] = {
+            "labelled_attacks": n_train + n_val,
+            "attacks": int(len(attacks) + len(val_attacks)),
+            "ratio": ratio,
+            "train": {"labelled_attacks": n_train, "attacks": int(len(attacks))},
+            "validation": {"labelled_attacks": n_val, "attacks": int(len(val_attacks))},
+            "counts": "every attack label visible to fitting, thresholds and model selection (train + validation)",
+        }
         return out
 
     cut.known = known
-    cut.notes.append("train is contaminated: its attacks stay in, only labelled_ratio of them are known")
+    cut.notes.append(
+        "train is contaminated: its attacks stay in, only labelled_ratio of them are known; validation shows "
+        "thresholds and selection the same ratio of its attacks labelled, the rest unlabelled"
+    )
     return cut
+
+
+def _label_budget(ratio: float, n_train_attacks: int, n_val_attacks: int) -> tuple[int, int]:
+    """(train, validation) labelled attacks: floor(ratio * all attacks) in all (at least one, in train), shared in
+    proportion to each side's attacks, so the total never exceeds ceil(ratio * attacks)."""
+    total = n_train_attacks + n_val_attacks
+    budget = max(1, int(np.floor(ratio * total + 1e-9)))
+    n_val = min(n_val_attacks, int(np.floor(budget * n_val_attacks / total)))
+    n_train = min(n_train_attacks, budget - n_val)
+    if n_train < 1:  # the detector needs one labelled anomaly to learn from
+        n_train, n_val = 1, min(n_val, budget - 1)
+    return n_train, n_val
 
 
 def _kdd_8000_2000(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:

@@ -76,7 +76,9 @@ def _table(frame: pd.DataFrame, text_columns: tuple[str, ...] = ()) -> str:
 def _mean_std(mean: Any, std: Any, digits: int = 3) -> str:
     if mean is None or pd.isna(mean):
         return "n/a"
-    return f"{mean:.{digits}f} ± {0.0 if pd.isna(std) else std:.{digits}f}"
+    if std is None or pd.isna(std):  # one seed: no spread measured
+        return f"{mean:.{digits}f} (n=1)"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def _model(detector: Any, variant: Any) -> str:

@@ -1,31 +1,127 @@
-"""Shared fixtures: the real data in ../shared/data (NETAD_DATA) and a private cache per test session."""
+"""Shared fixtures: the real data of ../shared/data (or $NETAD_DATA), seen through a view of pinned files only.
+
+Tests never depend on what else lies in the shared folder: the session builds a private folder holding exactly the
+files of ``PINNED`` whose sha256 matches, and points ``NETAD_DATA`` at it. A test (or module) declares the data it
+needs with ``@pytest.mark.needs_data("unsw-nb15", ...)`` (a key of ``DATASETS`` or a path of ``PINNED``); when a
+file is missing it is skipped naming the file, or fails when ``NETAD_REQUIRE_DATA=1`` (as in CI).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import lzma
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("NETAD_TEST_DATA", REPO.parent / "shared" / "data"))
+SOURCE_DATA = Path(os.environ.get("NETAD_DATA") or REPO.parent / "shared" / "data").expanduser()
+REQUIRE_DATA = os.environ.get("NETAD_REQUIRE_DATA") == "1"
+
+# path under the data folder -> sha256 of the uncompressed file (sha256sum format; as in ../shared/data/MANIFEST.md)
+PINNED = dict(line.split()[::-1] for line in (REPO / "tests" / "shared_data.sha256").read_text().splitlines() if line)
+
+
+# what a dataset name in ``needs_data`` stands for: the files its loader reads in the pinned view
+DATASETS = {
+    "nsl-kdd": ["nsl-kdd/KDDTrain+.txt.xz", "nsl-kdd/KDDTest+.txt.xz"],
+    "nsl-kdd-21": ["nsl-kdd/KDDTrain+.txt.xz", "nsl-kdd/KDDTest-21.txt.xz"],
+    "unsw-nb15": ["unsw-nb15/UNSW_NB15_training-set.csv.xz"],
+    "cicids2017": [p for p in PINNED if p.startswith("cicids2017/")],
+    "cicids2017-improved": [p for p in PINNED if p.startswith("cicids2017-improved/")],
+    "kddcup99": ["kddcup99/kddcup.data_10_percent.xz"],
+    "kddcup99-dagmm": ["kddcup99/kdd_cup.npz"],
+    # the loaders read every capture of a folder: the view holds only capture 34-1, the one the tests count
+    "iot23": ["iot23/CTU-IoT-Malware-Capture-34-1.conn.log.labeled.xz"],
+}
+IN_VIEW = [p for p in PINNED if not p.startswith("iot23/") or p in DATASETS["iot23"]]
+
+
+def sha256_uncompressed(path: Path) -> str:
+    digest = hashlib.sha256()
+    with lzma.open(path, "rb") if path.suffix == ".xz" else path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_view(view: Path) -> dict[str, str]:
+    """Copy each pinned file whose sha256 matches into ``view``; return {path: why it is unusable}."""
+    problems = {}
+    for relative in PINNED:
+        source = SOURCE_DATA / relative
+        if not source.is_file():
+            problems[relative] = f"{source} is missing"
+            continue
+        found = sha256_uncompressed(source)
+        if found != PINNED[relative]:
+            problems[relative] = f"{source} has sha256 {found[:16]}…, the tests pin {PINNED[relative][:16]}…"
+            continue
+        if relative not in IN_VIEW:
+            continue
+        target = view / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)  # a copy, not a link: no test can change the shared file through it
+    return problems
+
+
+_VIEW: dict[str, object] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_data(*names): the shared data files a test reads (see tests/conftest.py)")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    view = Path(tempfile.mkdtemp(prefix="netad-data-view-"))
+    _VIEW.update(path=view, problems=build_view(view))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "path" in _VIEW:
+        shutil.rmtree(_VIEW["path"], ignore_errors=True)
+
+
+def files_needed(names: tuple[str, ...]) -> list[str]:
+    needed = []
+    for name in names:
+        if name in DATASETS:
+            needed += DATASETS[name]
+        elif name in PINNED:
+            needed.append(name)
+        else:
+            raise pytest.UsageError(f"needs_data({name!r}): not a dataset of DATASETS nor a file of PINNED")
+    return needed
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture of the test runs: skip naming the missing files, or fail when NETAD_REQUIRE_DATA=1."""
+    names = tuple(name for marker in item.iter_markers("needs_data") for name in marker.args)
+    problems = _VIEW["problems"]
+    missing = [problems[f] for f in dict.fromkeys(files_needed(names)) if f in problems]
+    if not missing:
+        return
+    reason = "shared data unusable: " + "; ".join(missing) + " (set NETAD_DATA to the folder of ../shared/data)"
+    if REQUIRE_DATA:
+        pytest.fail(reason + " [NETAD_REQUIRE_DATA=1]", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The directory of real datasets (xz files as shipped); tests needing it skip when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA}")
-    return SHARED_DATA
+    """The pinned view of the real datasets (xz files as shipped). Declare what you read with ``needs_data``."""
+    return _VIEW["path"]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _netad_env(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Point NETAD_DATA at the shared data and NETAD_CACHE at a fresh folder, for every test."""
+    """Point NETAD_DATA at the pinned view and NETAD_CACHE at a fresh folder, for every test."""
     cache = tmp_path_factory.mktemp("netad-cache")
     old = {k: os.environ.get(k) for k in ("NETAD_DATA", "NETAD_CACHE")}
-    if SHARED_DATA.is_dir():
-        os.environ["NETAD_DATA"] = str(SHARED_DATA)
+    os.environ["NETAD_DATA"] = str(_VIEW["path"])
     os.environ["NETAD_CACHE"] = str(cache)
     yield
     for k, v in old.items():

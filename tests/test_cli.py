@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from netad.cli import app
 
+pytestmark = pytest.mark.needs_data("unsw-nb15", "nsl-kdd", "kddcup99", "cicids2017", "iot23")
+
 runner = CliRunner()
 
 

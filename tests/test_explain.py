@@ -19,6 +19,8 @@ from netad.explain import explain_alerts, explain_scores, one_hot_sources
 
 pytest.importorskip("shap")
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 
 @pytest.fixture(scope="module")
 def fitted(shared_data):

@@ -16,6 +16,8 @@ from netad.cli import app
 from netad.errors import NetadInputError
 from netad.plots import latent_embedding, latent_plot, stratified_sample
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 
 def _fit(detector: str, **params):
     job = Job("unsw-nb15", "novelty", detector, seed=0, params=params, max_train=4000)

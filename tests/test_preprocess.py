@@ -15,6 +15,8 @@ from netad.errors import NetadInputError
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import Split, make_split
 
+pytestmark = pytest.mark.needs_data("nsl-kdd", "cicids2017")
+
 
 @functools.cache
 def _dataset(name: str) -> Dataset:

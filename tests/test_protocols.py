@@ -13,6 +13,8 @@ from netad.datasets.base import Dataset
 from netad.errors import NetadInputError
 from netad.protocols import Split, available, make_split
 
+pytestmark = pytest.mark.needs_data("nsl-kdd", "kddcup99", "cicids2017", "unsw-nb15", "kddcup99-dagmm")
+
 
 @functools.cache
 def _dataset(name: str) -> Dataset:
@@ -113,16 +115,32 @@ def test_fit_data_holds_only_train_rows_and_known_labels(request, fixture, proto
         assert not np.shares_memory(y, split.known_label)
 
 
-def test_weak_reveals_only_the_labelled_ratio_of_train_attacks(nsl) -> None:
+def test_weak_keeps_one_label_budget_for_train_and_validation(nsl) -> None:
     split = make_split(nsl, "weak", seed=3, labelled_ratio=0.02)
     attacks = split.train.label == 1
     assert attacks.sum() > 1000  # contaminated: the attacks of the training partition stay in train
-    assert split.known_label.sum() == max(1, round(0.02 * attacks.sum()))
     assert np.all(split.train.label[split.known_label == 1] == 1)  # a known label is a true attack
     X, y = split.fit_data("unsupervised")
     assert y is None and len(X) == len(split.train)
+    # validation: thresholds and selection see the same ratio of its attacks labelled, every other row unlabelled
+    seen = split.validation_labels()
+    assert np.all(split.validation.label[seen == 1] == 1)
+    val_attacks = int((split.validation.label == 1).sum())
+    assert 0 < seen.sum() <= np.ceil(0.02 * val_attacks) and (seen == 0).sum() > (split.validation.label == 0).sum()
+    budget = split.info["label_budget"]
+    all_attacks = int(attacks.sum()) + val_attacks
+    assert budget["attacks"] == all_attacks and budget["ratio"] == 0.02
+    assert budget["labelled_attacks"] == int(split.known_label.sum() + seen.sum()) <= np.ceil(0.02 * all_attacks)
+    assert split.known_label.sum() >= round(0.02 * attacks.sum()) - 1  # train keeps (about) its share
     tiny = make_split(nsl, "weak", seed=3, labelled_ratio=1e-9)
-    assert tiny.known_label.sum() == 1
+    assert tiny.known_label.sum() == 1 and tiny.validation_labels().sum() == 0
+    assert tiny.info["label_budget"]["labelled_attacks"] == 1
+
+
+def test_novelty_thresholds_see_every_validation_label(nsl) -> None:
+    split = make_split(nsl, "novelty", seed=0)
+    np.testing.assert_array_equal(split.validation_labels(), split.validation.label)
+    assert "label_budget" not in split.info
 
 
 def test_zero_shot_keeps_unseen_categories_out_of_train_and_validation(nsl) -> None:

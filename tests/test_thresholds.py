@@ -9,6 +9,8 @@ from sklearn.metrics import f1_score
 from netad import thresholds
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 
 @pytest.fixture(scope="module")
 def validation(shared_data):

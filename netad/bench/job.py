@@ -92,7 +92,7 @@ def choose_threshold(
         return strategy, strategy.choose(pooled), "train + test scores (seed rule: uses test data)"
     if strategy.uses_test_data:
         return strategy, strategy.choose(test_scores, split.test.label), "test (oracle: uses test labels)"
-    return strategy, strategy.choose(validation_scores, split.validation.label), "validation"
+    return strategy, strategy.choose(validation_scores, split.validation_labels()), "validation"
 
 
 def fit_scores(fitted: FittedJob) -> np.ndarray:

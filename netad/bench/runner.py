@@ -95,6 +95,12 @@ def plan(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise NetadInputError("no seed given")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise NetadInputError(f"seeds {repeated} given more than once; each seed is one run of mean ± std")
+    negative = [s for s in seeds if not 0 <= s < 2**32]
+    if negative:
+        raise NetadInputError(f"seeds {negative}: a seed must be an integer from 0 to 2**32 - 1")
     if max_train is not None and max_train < 10:
         raise NetadInputError(f"--max-train {max_train}: need at least 10 training rows")
     params = detector_params or {}
@@ -187,7 +193,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     present = [m for m in METRICS if m in results.columns]
     grouped = results.groupby(GROUP, sort=False)
     mean = grouped[present].mean().add_suffix("_mean")
-    std = grouped[present].std(ddof=1).fillna(0.0).add_suffix("_std")
+    std = grouped[present].std(ddof=1).add_suffix("_std")  # NaN for one seed: no spread was measured
     summary = pd.concat([mean, std], axis=1)
     summary.insert(0, "n_seeds", grouped.size())
     columns = ["n_seeds"] + [f"{m}_{s}" for m in present for s in ("mean", "std")]

@@ -10,6 +10,10 @@ import pytest
 from netad.datasets import available, load, locate, summary
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data(
+    "cicids2017", "iot23", "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "unsw-nb15"
+)
+
 NAMES = {
     "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "cicids2017", "iot23",
     "iot23-candc", "iot23-ddos", "iot23-portscan", "csv:PATH",

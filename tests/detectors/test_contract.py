@@ -21,6 +21,8 @@ from sklearn.metrics import roc_auc_score
 from netad.detectors import BaseDetector, available, get_class
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 # keep every fit to a second or two; keys a detector does not take are ignored
 FAST_PARAMS: dict[str, dict[str, object]] = {
     "autoencoder": {"epochs": 2},

@@ -15,6 +15,8 @@ from netad.detectors import make
 from netad.detectors.dagmm import DAGMM, gmm_parameters, sample_energy, stable_cholesky
 from netad.errors import NetadError, NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 FAST = {"epochs": 8, "batch_size": 256, "lr": 1e-3, "n_threads": 1}
 
 

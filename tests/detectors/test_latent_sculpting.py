@@ -17,6 +17,8 @@ from netad.errors import NetadInputError
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import make_split
 
+pytestmark = pytest.mark.needs_data("cicids2017")
+
 FAST = {
     "conv_channels": (8, 8, 8),
     "d_model": 16,

@@ -15,6 +15,8 @@ from netad.errors import NetadInputError
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import make_split
 
+pytestmark = pytest.mark.needs_data("iot23")
+
 FAST = {"epochs": 10, "pretrain_epochs": 5, "n_threads": 1}
 
 

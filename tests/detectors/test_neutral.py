@@ -16,6 +16,8 @@ from netad.detectors.neutral import NeuTraL, deterministic_contrastive_loss
 from netad.errors import NetadInputError
 from netad.nn.transforms import LearnableTransforms
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 FAST = {"epochs": 5, "batch_size": 128, "n_threads": 1}
 
 

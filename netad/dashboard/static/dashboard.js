@@ -27,7 +27,9 @@ function fmt(value, digits = 4) {
   return Number(value).toFixed(digits);
 }
 function fmtStd(mean, std) {
-  return mean === null || mean === undefined ? "n/a" : `${fmt(mean, 3)} ± ${fmt(std || 0, 3)}`;
+  if (mean === null || mean === undefined) return "n/a";
+  // one seed: no spread was measured (std is null), so say n=1 instead of "± 0.000"
+  return std === null || std === undefined || Number.isNaN(std) ? `${fmt(mean, 3)} (n=1)` : `${fmt(mean, 3)} ± ${fmt(std, 3)}`;
 }
 const fmtInt = (value) => Number(value).toLocaleString("en-US");
 const fmtScore = (value) => (Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(5) : value.toPrecision(6));
