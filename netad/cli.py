@@ -261,6 +261,8 @@ def bench(
         progress.stop()
     if not result.summary.empty:
         stdout.print(_leaderboard(result.summary, f"netad bench — {protocol} protocol, seeds {seeds}"))
+    for warning in result.warnings:
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     stderr.print(f"run directory: {result.run_dir}", highlight=False)
     if plots and result.run_dir is not None and not no_scores:
         from netad.bench.figures import write_figures
@@ -629,6 +631,8 @@ def train(
             "precision", "recall", "f1", "auroc", "auprc")), f"{trained.fit_seconds:.2f}",
     )  # fmt: skip
     stdout.print(table)
+    for warning in trained.warnings:
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     stderr.print(f"model saved to {trained.path}", highlight=False)
 
 

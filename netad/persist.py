@@ -279,6 +279,7 @@ class TrainedModel:
     n_validation: int
     n_test: int
     fit_seconds: float
+    warnings: list[str] = field(default_factory=list)  # near-useless on its own validation data, ...
 
 
 REFERENCE_MAX_ROWS = 200_000
@@ -315,6 +316,10 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
     detector.threshold_, detector.threshold_strategy_ = float(threshold), strategy.name
     test_metrics = metrics.binary_metrics(split.test.label, test_scores, threshold)
     per_category = metrics.detection_rate_by_category(split.test.attack_category, test_scores, threshold)
+    what = f"{job.detector} on {job.dataset} ({strategy.name})"
+    warnings = metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what)
+    for warning in warnings:
+        logger.warning("%s", warning)
 
     normal_frame, _ = split.fit_data("unsupervised")
     if len(normal_frame) > REFERENCE_MAX_ROWS:
@@ -325,6 +330,7 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
 
     metadata = {
         "metrics": {"test": test_metrics, "per_category": per_category},
+        "warnings": warnings,
         "threshold": {"strategy": strategy.name, "value": float(threshold), "chosen_on": source},
         "provenance": {
             "dataset": job.dataset,
@@ -354,6 +360,7 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
         n_validation=len(split.validation),
         n_test=len(split.test),
         fit_seconds=fitted.fit_seconds,
+        warnings=warnings,
     )
 
 

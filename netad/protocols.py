@@ -129,8 +129,9 @@ def make_split(
 ) -> Split:
     """Cut ``dataset`` into train/validation/test by ``protocol``, deterministically for ``seed``.
 
-    ``max_train`` caps the training rows with a seeded subsample stratified by attack category (every
-    category keeps at least one row). Protocol options: see ``available()`` and the module's ``_OPTIONS``.
+    ``max_train`` caps the rows a detector fits (the normal training rows where label-free detectors fit those;
+    see ``_cap_training_rows``) with a seeded subsample stratified by attack category. Protocol options: see
+    ``available()`` and the module's ``_OPTIONS``.
     """
     if protocol not in _PROTOCOLS:
         raise NetadInputError(f"unknown protocol {protocol!r}; available: {', '.join(_PROTOCOLS)}")
@@ -156,20 +157,8 @@ def make_split(
         np.sort(np.asarray(r, dtype=np.int64)) for r in (cut.train, cut.validation, cut.test)
     )
 
-    if max_train is not None and len(cut.train) > max_train:
-        before = len(cut.train)
-        cut.train = _cap(cut.train, dataset.attack_category, max_train, rng)
-        cut.info["max_train"] = {
-            "cap": int(max_train),
-            "rows_before": int(before),
-            "rows_after": int(len(cut.train)),
-            "how": "seeded subsample stratified by attack_category, at least one row per category",
-        }
-        if len(cut.train) > max_train:
-            cut.notes.append(
-                f"max_train={max_train} is below the number of attack categories in train; kept one row of each "
-                f"({len(cut.train)} rows)"
-            )
+    if max_train is not None:
+        _cap_training_rows(cut, dataset, label, int(max_train), rng)
 
     known = label[cut.train].copy() if cut.known is None else cut.known(cut.train, label, rng)
     train = _part(dataset, cut.train, label)
@@ -493,6 +482,48 @@ def _carve_validation(
     normal = ds.label[pool] == 0
     keep, validation = _stratified_split(pool[normal], ds.attack_category, fraction, rng)
     return np.sort(np.concatenate([keep, pool[~normal]])), validation
+
+
+def _cap_training_rows(cut: _Cut, ds: Dataset, label: np.ndarray, max_train: int, rng: np.random.Generator) -> None:
+    """Cap what a detector fits at ``max_train`` rows, recorded in ``cut.info['max_train']``.
+
+    Where label-free detectors fit the normal training rows (novelty, zero-shot, ...), the cap applies to those,
+    and the training attacks are thinned by the same fraction (so label-using detectors keep the partition's mix).
+    Where every training row is fitted (weak), the whole partition is capped. Seeded, stratified by
+    attack_category, at least one row per category.
+    """
+    before = len(cut.train)
+    if cut.unsupervised_rows == "normal":
+        normal = label[cut.train] == 0
+        n_normal = int(normal.sum())
+        if n_normal <= max_train:
+            return
+        attacks = cut.train[~normal]
+        n_attacks = int(np.floor(len(attacks) * max_train / n_normal + 0.5))
+        kept_attacks = _cap(attacks, ds.attack_category, max(n_attacks, 1), rng) if len(attacks) else attacks
+        cut.train = np.sort(np.concatenate([_cap(cut.train[normal], ds.attack_category, max_train, rng), kept_attacks]))
+        applies = "the normal training rows (what label-free detectors fit); train attacks thinned by the same fraction"
+        detail = {"normal_rows_before": n_normal, "normal_rows_after": int(max_train),
+                  "attack_rows_before": int(len(attacks)), "attack_rows_after": int(len(kept_attacks))}  # fmt: skip
+    else:
+        if before <= max_train:
+            return
+        cut.train = _cap(cut.train, ds.attack_category, max_train, rng)
+        applies = "every training row (all of them are fitted under this protocol)"
+        detail = {}
+        if len(cut.train) > max_train:
+            cut.notes.append(
+                f"max_train={max_train} is below the number of attack categories in train; kept one row of each "
+                f"({len(cut.train)} rows)"
+            )
+    cut.info["max_train"] = {
+        "cap": max_train,
+        "applies_to": applies,
+        "rows_before": int(before),
+        "rows_after": int(len(cut.train)),
+        **detail,
+        "how": "seeded subsample stratified by attack_category, at least one row per category",
+    }
 
 
 def _stratified_split(

@@ -233,20 +233,26 @@ def test_dagmm_also_runs_on_the_dagmm_preprocessed_file(shared_data) -> None:
     assert split.test.label.sum() == pytest.approx((dataset.label == 0).sum() / 2, rel=0.02)
 
 
-def test_max_train_subsample_is_stratified_and_keeps_every_category(nsl) -> None:
+def test_max_train_caps_the_normal_rows_label_free_detectors_fit_and_keeps_every_category(nsl) -> None:
     full = make_split(nsl, "novelty", seed=0)
     capped = make_split(nsl, "novelty", seed=0, max_train=3000)
-    assert len(capped.train) == 3000
+    fit_rows, _ = capped.fit_data("unsupervised")
+    assert len(fit_rows) == 3000  # what an unsupervised detector fits, not the whole partition
     assert np.isin(capped.train.rows, full.train.rows).all()
     full_cats, full_counts = np.unique(full.train.attack_category, return_counts=True)
     cats, counts = np.unique(capped.train.attack_category, return_counts=True)
     assert np.array_equal(cats, full_cats)  # every category kept, even those with a handful of rows
-    expected = np.maximum(full_counts * 3000 / full_counts.sum(), 1)
+    n_normal = int((full.train.label == 0).sum())
+    expected = np.maximum(full_counts * 3000 / n_normal, 1)  # attacks thinned by the normals' fraction
     big = full_counts > 1000
     assert np.all(np.abs(counts[big] - expected[big]) <= 0.01 * expected[big] + 2)
-    assert capped.info["max_train"]["rows_before"] == len(full.train)
+    info = capped.info["max_train"]
+    assert info["rows_before"] == len(full.train) and info["normal_rows_before"] == n_normal
+    assert info["normal_rows_after"] == 3000 and "normal training rows" in info["applies_to"]
     # validation and test are untouched by the cap
     assert np.array_equal(capped.test.rows, full.test.rows)
+    weak = make_split(nsl, "weak", seed=0, max_train=3000)  # every training row is fitted there: all are capped
+    assert len(weak.train) == 3000 and "every training row" in weak.info["max_train"]["applies_to"]
 
 
 def test_novelty_uses_the_official_test_file_and_a_mixed_validation(nsl) -> None:

@@ -30,6 +30,7 @@ class JobResult:
     dataset_info: dict[str, Any]
     error: str | None = None
     scores: dict[str, np.ndarray] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def build_detector(name: str, params: dict[str, Any], seed: int) -> Any:
@@ -179,13 +180,18 @@ def evaluate(
     test_scores: np.ndarray,
     train_scores: np.ndarray | None = None,
     seed: int = 0,
+    warnings: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """results.csv rows (``base`` + one per threshold strategy, with zero-shot columns on zero-shot splits) and
-    per_category.csv rows, from the scores of a fitted detector."""
+    per_category.csv rows, from the scores of a fitted detector. Near-useless models are added to ``warnings``."""
+    warnings = [] if warnings is None else warnings
     rows, per_category = [], []
     views = zero_shot_views(split, seed)
     for spec in specs:
         strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores, train_scores)
+        if not strategy.uses_test_data:
+            what = f"{base['detector']} on {base['dataset']} (seed {base['seed']}, {strategy.name})"
+            warnings.extend(metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what))
         row = {
             **base,
             "threshold_strategy": strategy.name,
@@ -237,7 +243,13 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     }
     needs_train = any(getattr(thresholds.resolve(spec), "needs_train_scores", False) for spec in job.thresholds)
     train_scores = fit_scores(fitted) if needs_train else None
-    rows, per_category = evaluate(job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed)
+    warnings: list[str] = []
+    if not (split.test.label == 1).any() and not (split.validation.label == 1).any():
+        warnings.append(f"{job.dataset}: the data has no attacks (every row is normal): F1 and recall are 0 by "
+                        "construction and AUROC is undefined")  # fmt: skip
+    rows, per_category = evaluate(
+        job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed, warnings
+    )
 
     if job.save_scores and scores_dir is not None:
         table = pd.DataFrame(
@@ -249,4 +261,4 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
             }
         )
         table.to_parquet(Path(scores_dir) / f"{job.key}.parquet", index=False)
-    return JobResult(rows, per_category, split.info, dataset.describe())
+    return JobResult(rows, per_category, split.info, dataset.describe(), warnings=warnings)

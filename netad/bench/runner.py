@@ -19,7 +19,7 @@ import logging
 import platform
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class BenchResult:
     per_category: pd.DataFrame
     errors: list[dict[str, str]]
     run_dir: Path | None
+    warnings: list[str] = field(default_factory=list)  # near-useless models, data without attacks
 
 
 def _as_list(value: str | Sequence[str]) -> list[str]:
@@ -336,11 +337,14 @@ def run_jobs(
     started = dt.datetime.now(dt.timezone.utc)
     finished = execute(jobs, str(run_dir / "scores") if run_dir else None, n_jobs, backend, on_done, address)
 
-    rows, per_category, errors, splits = [], [], [], {}
+    rows, per_category, errors, splits, warnings = [], [], [], {}, []
     for job, result in finished:
         if result.error:
             errors.append({"job": job.key, "error": result.error})
             continue
+        for warning in dict.fromkeys(result.warnings):
+            log.warning("%s", warning)
+            warnings.append(warning)
         rows.extend(result.rows)
         per_category.extend(result.per_category)
         splits[f"{job.dataset}__{job.protocol}__seed{job.seed}"] = result.split_info
@@ -364,6 +368,7 @@ def run_jobs(
             "splits": splits,
             "versions": _versions(),
             "errors": errors,
+            "warnings": warnings,
         }
         (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
-    return BenchResult(results, summary, per_category_frame, errors, run_dir)
+    return BenchResult(results, summary, per_category_frame, errors, run_dir, warnings)

@@ -97,8 +97,9 @@ class DatasetSpec:
 
     def _where_to_get(self) -> str:
         return (
-            f"Download the official files from {self.download} into ~/.netad/data/{self.data_dir}/ "
-            f"(or set NETAD_DATA to a folder holding {self.data_dir}/, or pass path=...)"
+            f"Point netad at the data: export NETAD_DATA=DIR (a folder holding {self.data_dir}/, e.g. ../shared/data "
+            f"beside a netad clone), or pass --data-path PATH (path=... in Python); or download the official files "
+            f"from {self.download} into ~/.netad/data/{self.data_dir}/"
         )
 
 

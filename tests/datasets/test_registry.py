@@ -41,6 +41,7 @@ def test_a_miss_says_where_it_looked_and_where_to_download(nowhere, tmp_path, mo
     assert "$NETAD_DATA (not set)" in message
     assert str(nowhere / ".netad" / "data" / "cicids2017") in message
     assert "https://www.unb.ca/cic/datasets/ids-2017.html" in message
+    assert "export NETAD_DATA=DIR" in message and "--data-path" in message  # how to point netad at data first
     monkeypatch.setenv("NETAD_DATA", str(tmp_path / "data"))
     with pytest.raises(NetadInputError, match=f"{tmp_path / 'data' / 'cicids2017'} \\(missing\\)"):
         locate("cicids2017")
