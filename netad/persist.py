@@ -318,8 +318,8 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
     per_category = metrics.detection_rate_by_category(split.test.attack_category, test_scores, threshold)
     what = f"{job.detector} on {job.dataset} ({strategy.name})"
     warnings = metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what)
-    for warning in warnings:
-        logger.warning("%s", warning)
+    for warning in warnings:  # TrainedModel.warnings and model.json carry them; the CLI shows them
+        logger.info("warning: %s", warning)
 
     normal_frame, _ = split.fit_data("unsupervised")
     if len(normal_frame) > REFERENCE_MAX_ROWS:

@@ -343,7 +343,7 @@ def run_jobs(
             errors.append({"job": job.key, "error": result.error})
             continue
         for warning in dict.fromkeys(result.warnings):
-            log.warning("%s", warning)
+            log.info("warning: %s", warning)  # the CLI shows result.warnings; INFO keeps it from printing twice
             warnings.append(warning)
         rows.extend(result.rows)
         per_category.extend(result.per_category)
