@@ -269,6 +269,7 @@ def explain_alerts(
     """
     from netad import thresholds
     from netad.bench.job import choose_threshold, fit_job, fit_scores
+    from netad.progress import phase
 
     if n_alerts < 1:
         raise NetadInputError(f"n_alerts must be >= 1, got {n_alerts}")
@@ -277,6 +278,7 @@ def explain_alerts(
     _shap()  # fail before fitting when the extra is missing
     fitted = fitted if fitted is not None else fit_job(job)
     split, pre, detector = fitted.split, fitted.preprocessor, fitted.detector
+    phase("scoring the validation and test rows")
     X_test = pre.transform(split.test.features)
     test_scores = np.asarray(detector.decision_function(X_test))
     strategy = thresholds.resolve(threshold)
@@ -297,6 +299,10 @@ def explain_alerts(
     background = pre.transform(fit_frame.iloc[sample])
 
     names = [str(n) for n in pre.get_feature_names_out()]
+    phase(
+        f"SHAP ({method}) of the {len(chosen)} top alerts against {len(background)} training normals "
+        f"({X_test.shape[1]} features)"
+    )
     explanation = explain_scores(detector, X_test[chosen], background, names, method, n_background, max_evals,
                                  random_state=job.seed)  # fmt: skip
     sources = one_hot_sources(pre)
@@ -312,6 +318,7 @@ def explain_alerts(
     top = alert_table(explanation, top_k, alerts, raw, sources)
     files: dict[str, Path] = {}
     if out_dir is not None:
+        phase(f"writing the summary plot and tables to {out_dir}")
         context = {
             "dataset": job.dataset,
             "protocol": job.protocol,
