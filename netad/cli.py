@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -35,19 +34,27 @@ class NetadCommand(TyperCommand):
     """Typer's command with a compact help: flags show no ``<bool>`` type (``--peers true`` is not valid) and
     other options a short upper-case one (``INT``, ``TEXT``, ``PATH``), so 80 columns keep every option name."""
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for param in params:
-            if isinstance(param, click.Option) and param.metavar is None:
+            if getattr(param, "param_type_name", "") == "option" and param.metavar is None:
                 param.metavar = _short_metavar(param)
         return params
 
 
-def _short_metavar(param: click.Option) -> str:
-    if param.is_flag:
+def _short_metavar(param: Any) -> str:
+    """``""`` for a flag, else INT / FLOAT / PATH / TEXT from the option's annotation (``list[X]``: X's)."""
+    if getattr(param, "is_flag", False):
         return ""
-    name = getattr(param.type, "name", "text")
-    return {"integer": "INT", "float": "FLOAT", "path": "PATH", "boolean": "BOOL"}.get(name, "TEXT")
+    described = getattr(param, "type_descriptor", None)
+    if described is None:
+        return "TEXT"
+    if described.is_path:
+        return "PATH"
+    annotation = described.annotation
+    if described.is_list:
+        annotation = (get_args(annotation) or (str,))[0]
+    return {int: "INT", float: "FLOAT", bool: "BOOL", Path: "PATH"}.get(annotation, "TEXT")
 
 
 class _Typer(typer.Typer):
@@ -342,6 +349,10 @@ def _leaderboard(summary: Any, title: str) -> Table:
     return table
 
 
+_PREPROCESS_HELP = (
+    "FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard, scaler=minmax or scaler=robust; log1p=true; ..."
+)
+
 DATASET_NAMES = (
     "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "kddcup99", "kddcup99-dagmm", "cicids2017", "iot23",
     "iot23-candc", "iot23-ddos", "iot23-portscan",
@@ -417,7 +428,7 @@ def bench(
         list[str] | None,
         typer.Option(
             "--preprocess-option",
-            help="FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard|minmax|robust, log1p=true, ...",
+            help=_PREPROCESS_HELP,
         ),
     ] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel jobs (joblib); -1 = all cores.")] = -1,
@@ -685,7 +696,6 @@ def _single_job(
     )[0]  # fmt: skip
 
 
-_PREPROCESS_HELP = "FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard|minmax|robust, log1p=true, ..."
 
 
 @app.command()
@@ -717,10 +727,13 @@ def explain(
         int | None, typer.Option("--max-evals", help="Model evaluations per alert (permutation explainer).")
     ] = None,
     plot: Annotated[str, typer.Option("--plot", help="Summary plot: bar or beeswarm.")] = "bar",
-    group_categories: Annotated[
+    no_group_categories: Annotated[
         bool,
-        typer.Option("--group-categories/--no-group-categories", help="Sum one-hot columns into their source column."),
-    ] = True,
+        typer.Option(
+            "--no-group-categories",
+            help="Keep one-hot columns apart (default: each one's SHAP value is summed into its source column).",
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)] = False,
 ) -> None:
@@ -734,7 +747,7 @@ def explain(
             shown.line(f"explaining {detector}'s top alerts on {dataset} ({protocol}, seed {seed})")
         result = explain_alerts(
             job, n_alerts=n_alerts, threshold=threshold, method=method, n_background=n_background,
-            max_evals=max_evals, group_categories=group_categories, top_k=top_k, plot=plot, out_dir=out,
+            max_evals=max_evals, group_categories=not no_group_categories, top_k=top_k, plot=plot, out_dir=out,
         )  # fmt: skip
     importance = Table(
         title=f"mean |SHAP| over {len(result.alerts)} alerts ({result.explanation.method}; "
