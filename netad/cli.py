@@ -24,22 +24,30 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from netad import thresholds
 from netad.errors import NetadInputError
 
 
-class NetadCommand(TyperCommand):
-    """Typer's command with a compact help: flags show no ``<bool>`` type (``--peers true`` is not valid) and
-    other options a short upper-case one (``INT``, ``TEXT``, ``PATH``), so 80 columns keep every option name."""
+class _CompactHelp:
+    """Help with short type names: flags show none (``<bool>`` made ``--peers true`` look valid), other options
+    ``INT``, ``TEXT``, ``PATH``..., so every option name stays whole at 80 columns."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
+        params = super().get_params(ctx)  # type: ignore[misc]
         for param in params:
             if getattr(param, "param_type_name", "") == "option" and param.metavar is None:
                 param.metavar = _short_metavar(param)
         return params
+
+
+class NetadCommand(_CompactHelp, TyperCommand):
+    """A netad subcommand (Typer's, with :class:`_CompactHelp`)."""
+
+
+class NetadGroup(_CompactHelp, TyperGroup):
+    """The ``netad`` command group (Typer's, with :class:`_CompactHelp`)."""
 
 
 def _short_metavar(param: Any) -> str:
@@ -66,6 +74,7 @@ class _Typer(typer.Typer):
 
 
 app = _Typer(
+    cls=NetadGroup,
     help="netad: anomaly and intrusion detection on network-flow data.",
     no_args_is_help=True,
     add_completion=False,
