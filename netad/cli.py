@@ -705,8 +705,6 @@ def _single_job(
     )[0]  # fmt: skip
 
 
-
-
 @app.command()
 @_user_errors
 def explain(

@@ -200,7 +200,12 @@ def summary_plot(explanation: Explanation, path: str | Path, kind: str = "bar", 
         else:
             shap.plots.beeswarm(explanation.to_shap(), max_display=max_display, show=False)
         figure = plt.gcf()  # shap draws on the current figure
-        figure.suptitle(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows")
+        ax = figure.axes[0]
+        if kind == "bar":  # shap writes each bar's value after its end: widen the axis so the largest one fits
+            low, high = ax.get_xlim()
+            ax.set_xlim(low, high + 0.14 * (high - low))
+        # a title on the axes, not a figure suptitle, which shap's tall figure leaves far above the bars
+        ax.set_title(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows", fontsize=12)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=120, bbox_inches="tight")
     finally:

@@ -87,6 +87,25 @@ def test_latent_plot_writes_a_png_whose_legend_names_the_attack_categories(autoe
     assert image.shape[0] > 400 and image.shape[1] > 400 and image.std() > 0.05
 
 
+def test_t_sne_map_is_titled_t_sne_and_no_attack_category_is_grey(autoencoder, tmp_path, monkeypatch):
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    drawn: list[Figure] = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (drawn.append(self), save(self, *a, **k))[1])
+    fit, X_test = autoencoder
+    result = latent_plot(fit.detector, X_test, fit.split.test.attack_category, tmp_path / "t.png", n_samples=300)
+    ax = drawn[0].axes[0]
+    assert ax.get_title().startswith("t-SNE of AutoEncoder") and "TSNE" not in ax.get_title()
+    colours = {c.get_label(): to_rgb(c.get_facecolor()[0]) for c in ax.collections}
+    assert set(colours) == set(result.legend)
+    for category, (r, g, b) in colours.items():
+        is_grey = max(r, g, b) - min(r, g, b) < 0.05
+        assert is_grey == (category == "normal"), category  # only normal traffic is grey
+    assert len(set(colours.values())) == len(colours)
+
+
 def test_pca_projection_and_unknown_method(autoencoder, tmp_path):
     fit, X_test = autoencoder
     result = latent_plot(fit.detector, X_test, fit.split.test.attack_category, None, method="pca", n_samples=300)
