@@ -177,10 +177,39 @@ def explain_scores(
             if evals < 2 * n_features + 1:
                 raise NetadInputError(f"max_evals={evals} is below 2 x features + 1 = {2 * n_features + 1}")
             explainer = shap.PermutationExplainer(score, masker, seed=random_state)
-            result = explainer(X, max_evals=evals, silent=True)
+            result = _explain_in_chunks(lambda rows: explainer(rows, max_evals=evals, silent=True), X)
         values = np.asarray(result.values, dtype=np.float64)
         base = np.broadcast_to(np.asarray(result.base_values, dtype=np.float64), (len(X),)).copy()
     return Explanation(values, base, X.astype(np.float64), names, scores, method)
+
+
+SHAP_CHUNK_ROWS = 10
+"""Rows per permutation-explainer call, so long explanations report progress between calls."""
+
+
+@dataclass
+class _Values:
+    values: np.ndarray
+    base_values: np.ndarray
+
+
+def _explain_in_chunks(explain: Any, X: np.ndarray) -> _Values:
+    """``explain(X)`` run on ``SHAP_CHUNK_ROWS`` rows at a time with a progress line after each chunk.
+
+    The same numbers as one call: shap's permutation explainer seeds numpy once, at construction, and then
+    draws each row's permutations in turn, so row order (kept here) fixes every draw.
+    """
+    from netad.progress import phase
+
+    values, base = [], []
+    for start in range(0, len(X), SHAP_CHUNK_ROWS):
+        rows = X[start : start + SHAP_CHUNK_ROWS]
+        part = explain(rows)
+        values.append(np.asarray(part.values, dtype=np.float64))
+        base.append(np.broadcast_to(np.asarray(part.base_values, dtype=np.float64), (len(rows),)))
+        if len(X) > SHAP_CHUNK_ROWS:
+            phase(f"SHAP: {min(start + SHAP_CHUNK_ROWS, len(X))}/{len(X)} rows explained")
+    return _Values(np.concatenate(values), np.concatenate(base))
 
 
 def summary_plot(explanation: Explanation, path: str | Path, kind: str = "bar", max_display: int = 20) -> Path:

@@ -168,3 +168,15 @@ def test_shap_bar_plot_keeps_the_largest_value_label_inside_and_the_title_on_the
     labels = [t for t in ax.texts if t.get_text().startswith(("+", "-"))]
     assert labels and max(t.get_window_extent(renderer).x1 for t in labels) <= right
     assert ax.get_title().startswith("SHAP (permutation)") and figure._suptitle is None
+
+
+def test_explaining_in_chunks_for_progress_gives_the_values_of_one_call(fitted, monkeypatch):
+    from netad import explain
+
+    _, fit, background, X_test = fitted
+    rows = X_test[:12]
+    chunked = explain_scores(fit.detector, rows, background, method="permutation", max_evals=300, random_state=1)
+    monkeypatch.setattr(explain, "SHAP_CHUNK_ROWS", 1000)
+    whole = explain_scores(fit.detector, rows, background, method="permutation", max_evals=300, random_state=1)
+    np.testing.assert_allclose(chunked.values, whole.values, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(chunked.base_values, whole.base_values, rtol=1e-12)
