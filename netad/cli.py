@@ -221,6 +221,8 @@ class StderrProgress(logging.Handler):
             f"{label} {first[key]:.3f}" for key, label in (("f1", "F1"), ("auroc", "AUROC"))
             if isinstance(first.get(key), float) and first[key] == first[key]
         )  # fmt: skip
+        if numbers and first.get("threshold_strategy"):
+            numbers += f" ({first['threshold_strategy']})"
         fit = f"fit {first['fit_seconds']:.1f} s" if "fit_seconds" in first else ""
         self.line(f"{where}: {', '.join(p for p in (numbers, fit) if p)}")
 

@@ -129,7 +129,7 @@ def test_bench_reports_one_job_in_the_singular_and_each_finished_job(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "running 1 job (" in result.stderr and "1 jobs" not in result.stderr
-    assert "[1/1] pca · nsl-kdd-sample · seed 0: F1 " in result.stderr
+    assert "[1/1] pca · nsl-kdd-sample · seed 0: F1 " in result.stderr and "(p99), fit " in result.stderr
     quiet = runner.invoke(
         app, ["bench", "-d", "nsl-kdd-sample", "-m", "pca", "--seeds", "0", "--max-train", "500", "-o",
               str(tmp_path / "quiet"), "-j", "1", "--quiet"],
