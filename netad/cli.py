@@ -131,6 +131,7 @@ class StderrProgress(logging.Handler):
         self._bar: Any = None
         self._tasks: dict[str, Any] = {}
         self._jobs: dict[str, Any] = {}
+        self.n_jobs = self.n_done = 0
 
     # rendering helpers
     def _display(self) -> Any:
