@@ -535,12 +535,12 @@ def datasets(
         top = ", ".join(f"{k} {v:,}" for k, v in list(balance.items())[:4])
         paths = entry.get("paths") or []
         table.add_row(
-            entry["name"],
+            escape(entry["name"]),
             "yes" if entry.get("found") else "no",
             f"{entry['rows']:,}" if entry.get("rows") is not None else "",
             f"{entry['attacks']:,}" if entry.get("attacks") is not None else "",
-            top,
-            str(Path(paths[0]).parent) if paths else entry.get("hint", ""),
+            escape(top),
+            escape(str(Path(paths[0]).parent) if paths else entry.get("hint", "")),
         )
     stdout.print(table)
 
@@ -614,10 +614,8 @@ def _sweep_table(table: Any, title: str) -> Table:
     for column in columns:
         left = column in ("dataset", "detector", "variant", "threshold")
         out.add_column(column, justify="left" if left else "right", no_wrap=True)
-    from rich.markup import escape
-
     for _, row in table.iterrows():
-        cells = [escape(row["dataset"]), row["detector"]] if several else []
+        cells = [escape(row["dataset"]), escape(row["detector"])] if several else []
         tag = thresholds.test_data_tag(row["threshold_strategy"])
         strategy = row["threshold_strategy"] + (f" \\[{tag}]" if tag else "")
         cells += [
