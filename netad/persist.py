@@ -295,6 +295,7 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
     """
     from netad import metrics, thresholds
     from netad.bench.job import choose_threshold, fit_job
+    from netad.progress import phase
 
     directory = Path(directory)
     if not job.thresholds:
@@ -309,6 +310,7 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
 
     fitted = fit_job(job)
     preprocessor, detector, split = fitted.preprocessor, fitted.detector, fitted.split
+    phase("scoring the validation and test rows")
     validation_scores = detector.decision_function(preprocessor.transform(split.validation.features))
     test_scores = detector.decision_function(preprocessor.transform(split.test.features))
     strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores)

@@ -59,9 +59,12 @@ def fit_job(job: Job) -> FittedJob:
     """Load the dataset, cut the split, fit the preprocessor and the detector on the fit rows only."""
     from netad.datasets import load
     from netad.preprocess import FlowPreprocessor
+    from netad.progress import phase
     from netad.protocols import make_split
 
+    phase(f"loading {job.dataset}")
     dataset = load(job.dataset, job.dataset_path, **job.dataset_options)
+    phase(f"cutting the {job.protocol} split (seed {job.seed}) and fitting the preprocessing on the fit rows")
     split = make_split(dataset, job.protocol, seed=job.seed, max_train=job.max_train, **job.protocol_options)
     detector = build_detector(job.detector, job.params, job.seed)
 
@@ -70,6 +73,7 @@ def fit_job(job: Job) -> FittedJob:
     X_fit = preprocessor.transform(fit_frame)
     del fit_frame
 
+    phase(f"fitting {job.detector} on {X_fit.shape[0]:,} rows x {X_fit.shape[1]} features")
     start = time.perf_counter()
     detector.fit(X_fit, fit_labels)
     fit_seconds = time.perf_counter() - start

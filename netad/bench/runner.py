@@ -14,6 +14,7 @@ The run directory is a stable contract that scripts rely on:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
 import platform
@@ -87,7 +88,10 @@ def plan(
         raise NetadInputError("no detector given")
     unknown = [d for d in detector_names if not is_known(d)]
     if unknown:
-        raise NetadInputError(f"unknown detector(s) {unknown}; available: {', '.join(available_detectors())}")
+        names = list(available_detectors())
+        hints = [f"{d!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(d, names, n=1)) else
+                 repr(d) for d in unknown]  # fmt: skip
+        raise NetadInputError(f"unknown detector {', '.join(hints)}; available: {', '.join(names)}")
     if protocol not in available_protocols():
         raise NetadInputError(f"unknown protocol {protocol!r}; available: {', '.join(available_protocols())}")
     threshold_specs = tuple(thresholds.resolve(t).name for t in _as_list(threshold))
