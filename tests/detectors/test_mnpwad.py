@@ -42,7 +42,7 @@ def weak(shared_data) -> WeakData:
 
 @pytest.fixture(scope="module")
 def fitted(weak):
-    return make("mnpwad", random_state=0, **FAST).fit(weak.X, weak.y_known)
+    return make("mnpwad", random_state=0, min_cluster_share=0.02, **FAST).fit(weak.X, weak.y_known)
 
 
 def test_split_is_contaminated_with_few_labels(weak):
