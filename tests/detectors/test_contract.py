@@ -421,7 +421,7 @@ def test_sklearn_outlier_view_flips_the_convention_and_follows_calibration(data:
 def test_a_detector_runs_in_a_pipeline_and_a_grid_search_scored_by_auroc_on_validation() -> None:
     """FlowPreprocessor + detector as one scikit-learn Pipeline, tuned by GridSearchCV on the embedded NSL-KDD
     sample (no shared data): fitted on the training normals, scored by AUROC on the labelled validation split
-    (PredefinedSplit), never on test rows; the refitted best pipeline then ranks test attacks above normals."""
+    (PredefinedSplit), never on test rows; the best setting, refitted on the normals, ranks test attacks first."""
     from sklearn.model_selection import GridSearchCV, PredefinedSplit
     from sklearn.pipeline import Pipeline
 
@@ -444,13 +444,14 @@ def test_a_detector_runs_in_a_pipeline_and_a_grid_search_scored_by_auroc_on_vali
     pipeline = Pipeline(
         [("preprocess", FlowPreprocessor.for_dataset(dataset)), ("detector", make("pca", random_state=0))]
     )
-    search = GridSearchCV(pipeline, {"detector__n_components": [2, 0.9, 0.99]}, scoring="roc_auc", cv=folds)
+    grid = {"detector__n_components": [2, 0.9, 0.99]}
+    search = GridSearchCV(pipeline, grid, scoring="roc_auc", cv=folds, refit=False)
     search.fit(X, y)  # y reaches the unsupervised detector, which ignores it; the scorer uses it
     assert search.best_params_["detector__n_components"] in (2, 0.9, 0.99)
     assert search.best_score_ > 0.9  # measured: validation AUROC 0.964, 0.962, 0.980 for the three settings
-    # with refit, the best pipeline is fitted again on all rows of X (normals + labelled validation), as
-    # scikit-learn does; the unsupervised detector sees attacks there, and still ranks test attacks first
+    # refit=True would refit on all of X, validation attacks included: refit the best setting on the normals
+    best = clone(pipeline).set_params(**search.best_params_).fit(train)
     test_rows = np.sort(rng.choice(len(split.test), 3000, replace=False))
-    test_scores = search.decision_function(split.test.features.iloc[test_rows])
-    assert roc_auc_score(split.test.label[test_rows], test_scores) > 0.8  # measured 0.884
-    assert set(np.unique(search.predict(split.test.features.iloc[test_rows])).tolist()) <= {0, 1}
+    test_scores = best.decision_function(split.test.features.iloc[test_rows])
+    assert roc_auc_score(split.test.label[test_rows], test_scores) > 0.85  # measured 0.933
+    assert set(np.unique(best.predict(split.test.features.iloc[test_rows])).tolist()) <= {0, 1}
