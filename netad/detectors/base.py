@@ -227,12 +227,16 @@ class BaseDetector(BaseEstimator):
             X_cal = X if rows is None else X[rows]
             y_cal = y if y is None or rows is None else y[rows]
             calibration = {"method": "training-rows", "rows": len(X_cal), "share": 0.0}
+            reason = (
+                "calibration_share is 0"
+                if not self.calibration_share
+                else f"{len(X)} training rows are too few to hold out {MIN_CALIBRATION_ROWS}"
+            )
             logger.warning(
-                "%s: %d training rows are too few to hold out %d for the threshold; threshold_ comes from the "
-                "training rows' own scores (optimistic): calibrate(X_val, y_val) on other rows",
+                "%s: %s; threshold_ comes from the scores of the rows the model was fitted on (optimistic): "
+                "calibrate(X_val, y_val) on other rows",
                 name,
-                len(X),
-                MIN_CALIBRATION_ROWS,
+                reason,
             )
         else:
             keep = np.ones(len(X), dtype=bool)

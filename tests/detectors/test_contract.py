@@ -455,3 +455,13 @@ def test_a_detector_runs_in_a_pipeline_and_a_grid_search_scored_by_auroc_on_vali
     test_scores = best.decision_function(split.test.features.iloc[test_rows])
     assert roc_auc_score(split.test.label[test_rows], test_scores) > 0.85  # measured 0.933
     assert set(np.unique(best.predict(split.test.features.iloc[test_rows])).tolist()) <= {0, 1}
+
+
+def test_lof_never_scores_its_own_training_rows_to_set_the_threshold(data: ContractData) -> None:
+    """In novelty mode a training row is its own nearest neighbour, so its LOF is optimistic (scikit-learn warns
+    against scoring them): the calibration rows that set threshold_ are kept out of the neighbour set."""
+    detector = fitted("lof", data)
+    held_out = detector._calibration_rows(len(data.X_normal), None)
+    assert detector.threshold_calibration_["rows"] == len(held_out) == round(CALIBRATION_SHARE * N_TRAIN)
+    # max_samples (20,000) keeps every remaining row: the neighbour set is exactly the rows not held out
+    np.testing.assert_array_equal(detector.model_._fit_X, np.delete(data.X_normal, held_out, axis=0))
