@@ -171,8 +171,8 @@ class BaseDetector(BaseEstimator):
     known anomalies; supervised: y holds both classes."""
 
     calibration_share: ClassVar[float] = CALIBRATION_SHARE
-    """Share of the training rows held out of the model fit to set ``threshold_`` (0 = use the training rows'
-    own scores, the optimistic pre-0.x behaviour; only for comparisons)."""
+    """Share of the training rows held out of the model fit to set ``threshold_``. 0 sets it on the scores of
+    the rows the model was fitted on (optimistic: kept for comparisons, see benchmarks/fit_threshold_holdout.py)."""
 
     threshold: Any = "p99"
     random_state: int | None = None
