@@ -232,7 +232,8 @@ class BaseDetector(BaseEstimator):
                 if not self.calibration_share
                 else f"{len(X)} training rows are too few to hold out {MIN_CALIBRATION_ROWS}"
             )
-            logger.warning(
+            # INFO, not WARNING: threshold_calibration_ (and model.json) record it, and a benchmark re-calibrates
+            logger.info(
                 "%s: %s; threshold_ comes from the scores of the rows the model was fitted on (optimistic): "
                 "calibrate(X_val, y_val) on other rows",
                 name,

@@ -34,8 +34,6 @@ from netad.detectors.base import CALIBRATION_SHARE, SklearnOutlierDetector
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
 
-pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
-
 # keep every fit to a second or two; keys a detector does not take are ignored
 FAST_PARAMS: dict[str, dict[str, object]] = {
     "autoencoder": {"epochs": 2},
