@@ -3,8 +3,9 @@
 One directory per model:
 
 - ``model.json``: format version, netad and library versions, the detector's registered name and parameters,
-  ``threshold_`` and its strategy, the feature schema (input columns, dtypes, known categories, output feature
-  names), the caller's metadata (metrics, provenance) and the sha256 of every other file;
+  ``threshold_``, its strategy and where it was set (``threshold_calibration``: rows held out of the fit,
+  ``calibrate()`` rows or the validation split), the feature schema (input columns, dtypes, known categories,
+  output feature names), the caller's metadata (metrics, provenance) and the sha256 of every other file;
 - ``preprocessor.json`` + ``preprocessor.safetensors``: the :class:`~netad.preprocess.FlowPreprocessor`'s fitted
   state written out explicitly (scaler statistics, encoder categories, dropped columns) and rebuilt on load;
 - ``detector.json`` / ``detector.safetensors``: every fitted attribute of the detector (name ends in ``_``):
@@ -200,6 +201,8 @@ def save_model(
             "n_features_in": int(detector.n_features_in_),
             "threshold": _encode(detector.threshold_, "threshold_"),
             "threshold_strategy": getattr(detector, "threshold_strategy_", None),
+            # where threshold_ was set: rows held out of the fit, calibrate() rows, or the validation split
+            "threshold_calibration": _plain_json(getattr(detector, "threshold_calibration_", None), "calibration"),
         },
         "schema": schema.to_json(),
         "metadata": metadata_json,
@@ -316,6 +319,7 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
     strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores)
     # the model keeps the threshold the benchmark would report, not the fit-time one on training rows
     detector.threshold_, detector.threshold_strategy_ = float(threshold), strategy.name
+    detector.threshold_calibration_ = {"strategy": strategy.name, "method": source, "rows": len(split.validation)}
     test_metrics = metrics.binary_metrics(split.test.label, test_scores, threshold)
     per_category = metrics.detection_rate_by_category(split.test.attack_category, test_scores, threshold)
     what = f"{job.detector} on {job.dataset} ({strategy.name})"

@@ -188,6 +188,14 @@ def test_detector_save_and_load_methods_round_trip_without_a_preprocessor(sample
     X_held = sample.preprocessor.transform(sample.held_out)
     np.testing.assert_array_equal(loaded.decision_function(X_held), detector.decision_function(X_held))
     assert load_model(tmp_path / "iforest").preprocessor is None
+    # model.json says where threshold_ was set: on the 10% of training rows fit held out of the model
+    detector_json = json.loads((tmp_path / "iforest" / "model.json").read_text())["detector"]
+    held_out = detector._calibration_rows(len(X), None)
+    assert detector_json["threshold_calibration"] == {
+        "strategy": "p99", "method": "holdout", "rows": len(held_out), "share": pytest.approx(0.1, abs=1e-3),
+        "drawn_from": "all rows", "seed": 0,
+    }  # fmt: skip
+    assert loaded.threshold_calibration_ == detector.threshold_calibration_
     with pytest.raises(NetadInputError, match="not a PCAReconstruction"):
         get_class("pca").load(tmp_path / "iforest")
 
@@ -213,6 +221,8 @@ def test_train_model_keeps_the_threshold_the_benchmark_chooses_on_validation(tmp
     assert loaded.metadata["metrics"]["test"]["auroc"] == pytest.approx(bench["auroc"])
     assert loaded.metadata["provenance"]["seed"] == 0
     assert loaded.metadata["threshold"]["chosen_on"] == "validation"
+    calibration = json.loads((tmp_path / "model" / "model.json").read_text())["detector"]["threshold_calibration"]
+    assert calibration == {"strategy": "p97", "method": "validation", "rows": trained.n_validation}
     assert loaded.schema.feature_mean is not None
     with pytest.raises(NetadInputError, match="not empty"):
         train_model(job, tmp_path / "model")

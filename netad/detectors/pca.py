@@ -53,5 +53,8 @@ class PCAReconstruction(BaseDetector):
         return np.concatenate([self._residual(X[start : start + CHUNK_ROWS]) for start in range(0, len(X), CHUNK_ROWS)])
 
     def _residual(self, X: np.ndarray) -> np.ndarray:
+        # in float64: float32 projections differ by ~1e-7 relative between BLAS kernels (one row vs a block),
+        # so a row's score would depend on what it is scored with
+        X = X.astype(np.float64)
         residual = X - self.model_.inverse_transform(self.model_.transform(X))
         return np.square(residual).sum(axis=1, dtype=np.float64)

@@ -130,6 +130,11 @@ class Seq2SeqAutoEncoder(DeepDetector):
     def _windowed(self) -> bool:
         return str(self.mode).lower() == "window"
 
+    @property
+    def _keeps_row_order(self) -> bool:
+        """Windows read consecutive rows: fit holds out the last rows (not a random sample) for threshold_."""
+        return self._windowed
+
     def _build(self, n_features: int) -> nn.Module:
         input_size = n_features if self._windowed else 1
         return Seq2SeqNet(input_size, int(self.hidden_size), int(self.num_layers), float(self.dropout))
