@@ -7,8 +7,11 @@ Why: the earlier weak benchmark (benchmarks/weak.py) chose MNPWAD's ``min_cluste
 with *every* validation label, while the run itself revealed 1% of the training attacks, and the peers got no
 tuning. Here the ``weak`` split shows fitting, thresholds and selection one budget: ``labelled_ratio`` of all
 train + validation attacks (``split.info["label_budget"]``). Each (dataset, seed) fits MNPWAD with each floor of
-``SHARES``; the floor is chosen per run by AUC-PR on the validation rows with the budgeted labels
-(``split.validation_labels()``: labelled attacks = 1, every other row, attacks included, = 0). Reported side by
+``SHARES``; the floor is chosen per run by AUROC on the validation rows with the budgeted labels
+(``split.validation_labels()``: labelled attacks = 1, every other row, attacks included, = 0). AUROC, not AUC-PR:
+when the labelled attacks are a random sample of the attacks, the AUROC of labelled-vs-unlabelled is an increasing
+linear function of the true AUROC (Menon et al., ICML 2015), while AUC-PR against unlabelled rows that are half
+attacks is squeezed to the labelled share (~0.01) and carries almost no signal. Reported side by
 side: MNPWAD with the official rule (floor 0, untuned: the same tuning budget as the untuned peers), MNPWAD with
 the budget-selected floor (3 configurations), and the peers with their defaults. Metrics: test AUC-PR / AUC-ROC,
 threshold-free, mean ± std over seeds. Rows go to benchmarks/work/weak_budget/jobs.jsonl (resumable), the report
@@ -59,11 +62,13 @@ def mnpwad_selection(job_dict: dict[str, Any]) -> dict[str, Any]:
         split, detector, pre = fitted.split, fitted.detector, fitted.preprocessor
         seen = split.validation_labels()
         val_scores = detector.decision_function(pre.transform(split.validation.features))
+        budgeted = seen.any() and not seen.all()
         test_scores = detector.decision_function(pre.transform(split.test.features))
         candidates.append(
             {
                 "share": share,
-                "val_auprc_budget": float(average_precision_score(seen, val_scores)) if seen.any() else float("nan"),
+                "val_auroc_budget": float(roc_auc_score(seen, val_scores)) if budgeted else float("nan"),
+                "val_auprc_budget": float(average_precision_score(seen, val_scores)) if budgeted else float("nan"),
                 "test_auprc": float(average_precision_score(split.test.label, test_scores)),
                 "test_auroc": float(roc_auc_score(split.test.label, test_scores)),
                 "n_prototypes": int(detector.n_prototypes_),
@@ -71,9 +76,9 @@ def mnpwad_selection(job_dict: dict[str, Any]) -> dict[str, Any]:
             }
         )
         row["label_budget"] = split.info["label_budget"]
-    valid = [c for c in candidates if np.isfinite(c["val_auprc_budget"])]
+    valid = [c for c in candidates if np.isfinite(c["val_auroc_budget"])]
     # ties and a validation side without labelled attacks fall back on the official rule (floor 0, listed first)
-    chosen = max(valid, key=lambda c: c["val_auprc_budget"]) if valid else candidates[0]
+    chosen = max(valid, key=lambda c: c["val_auroc_budget"]) if valid else candidates[0]
     row.update(candidates=candidates, chosen_share=chosen["share"])
     return row
 
@@ -161,24 +166,25 @@ def report(rows: list[dict[str, Any]], seeds: list[int], datasets: list[str], co
     selections = [r for r in rows if r.get("detector") == "mnpwad-selection" and "error" not in r]
     if selections:
         lines += ["", "## MNPWAD's floor under the budget", "",
-                  "| dataset | seed | labelled / attacks (train + validation) | budgeted validation AUC-PR per floor "
+                  "| dataset | seed | labelled / attacks (train + validation) | budgeted validation AUROC per floor "
                   "| chosen | test AUC-PR of the chosen |", "|---|---|---|---|---|---|"]  # fmt: skip
         for r in sorted(selections, key=lambda r: (datasets.index(r["dataset"]), r["seed"])):
             b = r["label_budget"]
-            vals = ", ".join(f"{c['share']:.0%}: {c['val_auprc_budget']:.3f}" for c in r["candidates"])
+            vals = ", ".join(f"{c['share']:.0%}: {c.get('val_auroc_budget', np.nan):.3f}" for c in r["candidates"])
             chosen = next(c for c in r["candidates"] if c["share"] == r["chosen_share"])
             lines.append(f"| {r['dataset']} | {r['seed']} | {b['labelled_attacks']} / {b['attacks']} "
                          f"(≤ ceil({b['ratio']} × {b['attacks']})) | {vals} | {r['chosen_share']:.0%} | "
                          f"{chosen['test_auprc']:.3f} |")  # fmt: skip
         mean_by_share = {}
         for s in SHARES:
-            values = [c["val_auprc_budget"] for r in selections for c in r["candidates"] if c["share"] == s]
+            values = [c.get("val_auroc_budget", np.nan) for r in selections for c in r["candidates"] if c["share"] == s]
             finite = [v for v in values if np.isfinite(v)]
             mean_by_share[s] = float(np.mean(finite)) if finite else float("nan")
         if all(np.isnan(m) for m in mean_by_share.values()):
             mean_by_share[SHARES[0]] = 0.0  # no labelled validation attack anywhere: keep the official rule
         default = max(mean_by_share, key=mean_by_share.get)
-        lines += ["", "Mean budgeted validation AUC-PR per floor over every (dataset, seed): "
+        lines += ["", "Mean budgeted validation AUROC per floor over every (dataset, seed) with labelled validation "
+                  "attacks: "
                   + ", ".join(f"{s:.0%} {m:.3f}" for s, m in mean_by_share.items())
                   + f". The default floor this rule picks: **{default:.0%}**."]  # fmt: skip
     errors = [r for r in rows if "error" in r]
