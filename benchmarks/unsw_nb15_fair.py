@@ -453,7 +453,7 @@ def write_report(meta: dict[str, Any], tuning: pd.DataFrame, results: pd.DataFra
         "",
         "## Setup",
         "",
-        f"- **Data**: {meta['dataset_version']}, `{meta['source']}` (sha256 of the file {meta['sha256'][:16]}…, "
+        f"- **Data**: {meta['dataset_version']}, `{meta['source']}` (sha256 of the file `{meta['sha256']}`, "
         f"{meta['rows']:,} rows; see /work/shared/data/MANIFEST.md).",
         f"- **Split**: `novelty`, a seeded stratified 60/20/20 train/validation/test cut per seed; seeds {seeds}. "
         f"Seed 0: {split}. Detectors fit on training normals only: a seeded sample of {meta['n_train']:,} of them "
