@@ -189,6 +189,7 @@ def evaluate(
     train_scores: np.ndarray | None = None,
     seed: int = 0,
     warnings: list[str] | None = None,
+    detector: Any = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """results.csv rows (``base`` + one per threshold strategy, with zero-shot columns on zero-shot splits) and
     per_category.csv rows, from the scores of a fitted detector. Near-useless models are added to ``warnings``."""
@@ -200,6 +201,9 @@ def evaluate(
         if not strategy.uses_test_data:
             what = f"{base['detector']} on {base['dataset']} (seed {base['seed']}, {strategy.name})"
             warnings.extend(metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what))
+        conflict = getattr(detector, "threshold_conflict", None) if detector is not None else None
+        if conflict is not None and (message := conflict(strategy)):
+            warnings.append(message)
         row = {
             **base,
             "threshold_strategy": strategy.name,
@@ -256,7 +260,7 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
         warnings.append(f"{job.dataset}: the data has no attacks (every row is normal): F1 and recall are 0 by "
                         "construction and AUROC is undefined")  # fmt: skip
     rows, per_category = evaluate(
-        job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed, warnings
+        job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed, warnings, detector
     )
 
     if job.save_scores and scores_dir is not None:

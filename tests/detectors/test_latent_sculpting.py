@@ -206,3 +206,14 @@ def test_fit_without_known_attacks_is_refused_with_a_hint(zero_shot) -> None:
         LatentSculpting(**FAST).fit(X, np.zeros(len(X), dtype=np.int8))
     with pytest.raises(NetadInputError, match="separation"):
         LatentSculpting(**{**FAST, "separation": "cosine"}).fit(X, (np.arange(len(X)) % 2).astype(np.int8))
+
+
+def test_a_percentile_threshold_within_stage_one_budget_is_named_as_leaving_stage_two_nothing() -> None:
+    from netad import thresholds
+
+    detector = LatentSculpting(stage1_fpr=0.01)  # the default score, two-stage-knn
+    message = detector.threshold_conflict(thresholds.resolve("p99"))
+    assert message is not None and "stage 2 cannot flag unseen families" in message and "p99" in message
+    assert detector.threshold_conflict(thresholds.resolve("p95")) is None  # 5% > the 1% stage 1 uses
+    assert detector.threshold_conflict(thresholds.resolve("best-f1")) is None
+    assert LatentSculpting(stage1_fpr=0.01, score="knn").threshold_conflict(thresholds.resolve("p99")) is None
