@@ -129,7 +129,7 @@ def run_grid(args: argparse.Namespace, detectors: list[str], params: dict[str, d
     from joblib import Parallel, delayed
 
     from netad.bench import plan
-    from netad.bench.runner import _safe_run
+    from netad.bench.job import safe_run_job
     from netad.datasets import load
 
     log_path = args.work / "jobs.jsonl"
@@ -156,7 +156,7 @@ def run_grid(args: argparse.Namespace, detectors: list[str], params: dict[str, d
                 not_started.append(job.key)
                 continue
             print(f"[{time.time() - started:7.0f}s] start {job.key}", file=sys.stderr, flush=True)
-            yield delayed(_safe_run)(job, None)
+            yield delayed(safe_run_job)(job, None)
 
     parallel = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered", pre_dispatch="n_jobs")
     for job, result in parallel(until_deadline()):

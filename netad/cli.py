@@ -817,7 +817,7 @@ def latent_plot(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     import numpy as np
 
-    from netad.bench.job import fit_job
+    from netad.pipeline import fit_job
     from netad.plots import PROJECTION_NAMES, PROJECTIONS, SPACES
     from netad.plots import latent_plot as draw
 
@@ -871,7 +871,7 @@ def train(
 ) -> None:
     """Fit one detector, set its threshold on validation, measure it on test, and save it for `netad score`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    from netad.persist import train_model
+    from netad.pipeline import train_model
 
     # NAME=VALUE (or DETECTOR.NAME=VALUE as in `netad bench`)
     scoped = [

@@ -302,7 +302,7 @@ def explain_alerts(
     ``alerts_top_features.csv`` and ``shap_values.csv``. ``fitted``: a ``fit_job(job)`` result to reuse.
     """
     from netad import thresholds
-    from netad.bench.job import choose_threshold, fit_job, fit_scores
+    from netad.pipeline import choose_threshold, fit_job, fit_scores
     from netad.progress import phase
 
     if n_alerts < 1:

@@ -214,6 +214,22 @@ def save_model(
     return directory
 
 
+def save_detector(detector: BaseDetector, directory: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a fitted detector alone (no preprocessing) to ``directory``; read it back with :func:`load_detector`."""
+    return save_model(directory, None, detector, overwrite=overwrite)
+
+
+def load_detector(directory: str | os.PathLike, expected: type | None = None) -> BaseDetector:
+    """The detector of a directory written by :func:`save_detector` or ``netad train``.
+
+    ``expected``: the detector class the caller wants; another class is refused with a clear message.
+    """
+    detector = load_model(directory).detector
+    if expected is not None and not isinstance(detector, expected):
+        raise NetadInputError(f"{directory}: holds a {type(detector).__name__}, not a {expected.__name__}")
+    return detector
+
+
 def load_model(directory: str | os.PathLike) -> LoadedModel:
     """Read a model written by :func:`save_model`, checking every file first (see the module docstring)."""
     directory = Path(directory)
@@ -265,108 +281,6 @@ def load_model(directory: str | os.PathLike) -> LoadedModel:
         metadata=model.get("metadata") or {},
         detector_name=name,
         path=directory,
-    )
-
-
-@dataclass
-class TrainedModel:
-    """What :func:`train_model` fitted, calibrated, measured and saved."""
-
-    path: Path
-    detector_name: str
-    threshold: float
-    threshold_strategy: str
-    metrics: dict[str, Any]
-    per_category: dict[str, dict[str, float]]
-    n_train: int
-    n_validation: int
-    n_test: int
-    fit_seconds: float
-    warnings: list[str] = field(default_factory=list)  # near-useless on its own validation data, ...
-
-
-REFERENCE_MAX_ROWS = 200_000
-"""At most this many training rows (seeded sample) give the feature statistics saved for attribution."""
-
-
-def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = False) -> TrainedModel:
-    """Fit a benchmark job's detector, set its threshold on validation as the bench does, measure it on the
-    test part and save it with the metrics and provenance (the Python API behind ``netad train``).
-
-    ``job`` is a :class:`netad.bench.spec.Job`; its first threshold strategy is the model's. ``oracle`` is
-    refused: it picks the threshold with test labels, which a deployed model cannot have.
-    """
-    from netad import metrics, thresholds
-    from netad.bench.job import choose_threshold, fit_job
-    from netad.progress import phase
-
-    directory = Path(directory)
-    if not job.thresholds:
-        raise NetadInputError("no threshold strategy given")
-    spec = job.thresholds[0]
-    if thresholds.resolve(spec).uses_test_data:
-        raise NetadInputError(
-            f"threshold {spec!r} is chosen with test labels; a saved model needs one set without them "
-            "(p99, p97, contamination:R, best-f1 on validation)"
-        )
-    _check_target(directory, overwrite)  # fail before minutes of fitting, not after
-
-    fitted = fit_job(job)
-    preprocessor, detector, split = fitted.preprocessor, fitted.detector, fitted.split
-    phase("scoring the validation and test rows")
-    validation_scores = detector.decision_function(preprocessor.transform(split.validation.features))
-    test_scores = detector.decision_function(preprocessor.transform(split.test.features))
-    strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores)
-    # the model keeps the threshold the benchmark would report, not the fit-time one on training rows
-    detector.threshold_, detector.threshold_strategy_ = float(threshold), strategy.name
-    detector.threshold_calibration_ = {"strategy": strategy.name, "method": source, "rows": len(split.validation)}
-    test_metrics = metrics.binary_metrics(split.test.label, test_scores, threshold)
-    per_category = metrics.detection_rate_by_category(split.test.attack_category, test_scores, threshold)
-    what = f"{job.detector} on {job.dataset} ({strategy.name})"
-    warnings = metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what)
-    for warning in warnings:  # TrainedModel.warnings and model.json carry them; the CLI shows them
-        logger.info("warning: %s", warning)
-
-    normal_frame, _ = split.fit_data("unsupervised")
-    if len(normal_frame) > REFERENCE_MAX_ROWS:
-        rows = np.random.default_rng(job.seed).choice(len(normal_frame), REFERENCE_MAX_ROWS, replace=False)
-        normal_frame = normal_frame.iloc[np.sort(rows)]
-    reference = preprocessor.transform(normal_frame)
-    del normal_frame
-
-    metadata = {
-        "metrics": {"test": test_metrics, "per_category": per_category},
-        "warnings": warnings,
-        "threshold": {"strategy": strategy.name, "value": float(threshold), "chosen_on": source},
-        "provenance": {
-            "dataset": job.dataset,
-            "dataset_version": fitted.dataset.version,
-            "dataset_sources": [s.to_dict() for s in fitted.dataset.sources],
-            "protocol": job.protocol,
-            "protocol_options": job.protocol_options,
-            "seed": job.seed,
-            "max_train": job.max_train,
-            "split": split.info,
-            "n_train": fitted.n_fit,
-            "n_validation": len(split.validation),
-            "n_test": len(split.test),
-            "fit_seconds": round(fitted.fit_seconds, 3),
-            "job": job.to_dict(),
-        },
-    }
-    save_model(directory, preprocessor, detector, metadata, reference=reference, overwrite=overwrite)
-    return TrainedModel(
-        path=directory,
-        detector_name=job.detector,
-        threshold=float(threshold),
-        threshold_strategy=strategy.name,
-        metrics=test_metrics,
-        per_category=per_category,
-        n_train=fitted.n_fit,
-        n_validation=len(split.validation),
-        n_test=len(split.test),
-        fit_seconds=fitted.fit_seconds,
-        warnings=warnings,
     )
 
 
@@ -812,7 +726,7 @@ def _feature_stats(reference: np.ndarray, n_features: int) -> tuple[np.ndarray, 
 
 
 # -- files ----------------------------------------------------------------------------------------------
-def _check_target(directory: Path, overwrite: bool) -> bool:
+def check_target(directory: Path, overwrite: bool) -> bool:
     """Whether ``directory`` holds files; raises when it does and ``overwrite`` is off."""
     if directory.exists() and not directory.is_dir():
         raise NetadInputError(f"{directory}: exists and is not a directory")
@@ -823,7 +737,7 @@ def _check_target(directory: Path, overwrite: bool) -> bool:
 
 
 def _prepare_directory(directory: Path, overwrite: bool) -> None:
-    if _check_target(directory, overwrite):
+    if check_target(directory, overwrite):
         previous = directory / MODEL_FILE
         stale = [MODEL_FILE]
         if previous.is_file():

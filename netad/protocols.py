@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from netad.datasets.base import NORMAL_CATEGORY, Dataset
-from netad.detectors.base import SUPERVISION_KINDS
 from netad.errors import NetadInputError
+from netad.supervision import SUPERVISION_KINDS
 
 logger = logging.getLogger(__name__)
 

@@ -193,7 +193,7 @@ def _check_options(
 ) -> None:  # fmt: skip
     if model.preprocessor is None:
         raise NetadInputError(
-            f"{model.path}: this model has no preprocessor (saved with Detector.save); it scores feature matrices "
+            f"{model.path}: this model has no preprocessor (saved with save_detector); it scores feature matrices "
             "(detector.decision_function), not flow files; save one with `netad train`"
         )
     if int(chunk_rows) < 1:

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from netad.bench.job import fit_job
 from netad.bench.spec import Job
 from netad.cli import app
 from netad.explain import explain_alerts, explain_scores, one_hot_sources
+from netad.pipeline import fit_job
 
 pytest.importorskip("shap")
 

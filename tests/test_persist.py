@@ -20,7 +20,8 @@ import pytest
 from netad.datasets import load
 from netad.detectors import BaseDetector, available, get_class
 from netad.errors import NetadInputError
-from netad.persist import load_model, save_model, train_model
+from netad.persist import load_detector, load_model, save_detector, save_model
+from netad.pipeline import train_model
 from netad.preprocess import FlowPreprocessor
 
 
@@ -180,11 +181,11 @@ def test_preprocessor_variants_are_rebuilt_exactly(options, sample, tmp_path):
         ]
 
 
-def test_detector_save_and_load_methods_round_trip_without_a_preprocessor(sample, tmp_path):
+def test_save_and_load_detector_round_trip_without_a_preprocessor(sample, tmp_path):
     X = sample.preprocessor.transform(sample.train)
     detector = make_fast("iforest").fit(X)
-    detector.save(tmp_path / "iforest")
-    loaded = get_class("iforest").load(tmp_path / "iforest")
+    save_detector(detector, tmp_path / "iforest")
+    loaded = load_detector(tmp_path / "iforest", get_class("iforest"))
     X_held = sample.preprocessor.transform(sample.held_out)
     np.testing.assert_array_equal(loaded.decision_function(X_held), detector.decision_function(X_held))
     assert load_model(tmp_path / "iforest").preprocessor is None
@@ -197,7 +198,7 @@ def test_detector_save_and_load_methods_round_trip_without_a_preprocessor(sample
     }  # fmt: skip
     assert loaded.threshold_calibration_ == detector.threshold_calibration_
     with pytest.raises(NetadInputError, match="not a PCAReconstruction"):
-        get_class("pca").load(tmp_path / "iforest")
+        load_detector(tmp_path / "iforest", get_class("pca"))
 
 
 def test_loading_a_deep_model_leaves_the_global_torch_rng_alone(saved_autoencoder):

@@ -10,10 +10,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from netad.bench.job import fit_job
 from netad.bench.spec import Job
 from netad.cli import app
 from netad.errors import NetadInputError
+from netad.pipeline import fit_job
 from netad.plots import latent_embedding, latent_plot, stratified_sample
 
 pytestmark = pytest.mark.needs_data("unsw-nb15")

@@ -1,4 +1,4 @@
-"""Run one benchmark job: load -> split -> preprocess (fit on train) -> fit -> threshold -> metrics."""
+"""Run one benchmark job: the fit chain of :mod:`netad.pipeline`, then every threshold strategy and the metrics."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ import pandas as pd
 
 from netad import metrics, thresholds
 from netad.bench.spec import Job
-from netad.errors import NetadInputError
+from netad.pipeline import (  # noqa: F401 (the fit chain, re-exported for the benchmarks)
+    FittedJob,
+    build_detector,
+    choose_threshold,
+    fit_job,
+    fit_scores,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,83 +37,6 @@ class JobResult:
     error: str | None = None
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-
-def build_detector(name: str, params: dict[str, Any], seed: int) -> Any:
-    """A registered detector with ``params``; its ``random_state`` is the job's seed unless given."""
-    from netad.detectors import make
-
-    detector = make(name, **params)
-    if "random_state" in detector.get_params() and "random_state" not in params:
-        detector.set_params(random_state=seed)
-    return detector
-
-
-@dataclass
-class FittedJob:
-    """A job's fitted pieces: what ``run_job`` evaluates, and what explanations and plots inspect."""
-
-    dataset: Any  # netad.datasets.base.Dataset
-    split: Any  # netad.protocols.Split
-    preprocessor: Any  # netad.preprocess.FlowPreprocessor, fitted on the fit rows
-    detector: Any  # fitted
-    n_fit: int
-    fit_seconds: float
-
-
-def fit_job(job: Job) -> FittedJob:
-    """Load the dataset, cut the split, fit the preprocessor and the detector on the fit rows only."""
-    from netad.datasets import load
-    from netad.preprocess import FlowPreprocessor
-    from netad.progress import phase
-    from netad.protocols import make_split
-
-    phase(f"loading {job.dataset}")
-    dataset = load(job.dataset, job.dataset_path, **job.dataset_options)
-    phase(f"cutting the {job.protocol} split (seed {job.seed}) and fitting the preprocessing on the fit rows")
-    split = make_split(dataset, job.protocol, seed=job.seed, max_train=job.max_train, **job.protocol_options)
-    detector = build_detector(job.detector, job.params, job.seed)
-
-    fit_frame, fit_labels = split.fit_data(detector.supervision)
-    preprocessor = FlowPreprocessor.for_dataset(dataset, **job.preprocess).fit(fit_frame)
-    X_fit = preprocessor.transform(fit_frame)
-    del fit_frame
-
-    phase(f"fitting {job.detector} on {X_fit.shape[0]:,} rows x {X_fit.shape[1]} features")
-    # every consumer of a job (bench, train, explain, plots) takes the threshold from the validation split
-    # (choose_threshold), so the detector fits every training row instead of holding a calibration share out
-    if hasattr(detector, "calibration_share"):
-        detector.calibration_share = 0.0
-    start = time.perf_counter()
-    detector.fit(X_fit, fit_labels)
-    fit_seconds = time.perf_counter() - start
-    return FittedJob(dataset, split, preprocessor, detector, len(X_fit), fit_seconds)
-
-
-def choose_threshold(
-    spec: Any,
-    split: Any,
-    validation_scores: np.ndarray,
-    test_scores: np.ndarray,
-    train_scores: np.ndarray | None = None,
-) -> tuple[Any, float, str]:
-    """(strategy, threshold, where it was chosen): on the validation split, except the strategies that use test
-    data (``oracle``: test labels; ``seed:pQ``: training and test scores pooled, needs ``train_scores``)."""
-    strategy = thresholds.resolve(spec)
-    if getattr(strategy, "needs_train_scores", False):
-        if train_scores is None:
-            raise NetadInputError(f"threshold {strategy.name!r} needs the training scores")
-        pooled = np.concatenate([train_scores, test_scores])
-        return strategy, strategy.choose(pooled), "train + test scores (seed rule: uses test data)"
-    if strategy.uses_test_data:
-        return strategy, strategy.choose(test_scores, split.test.label), "test (oracle: uses test labels)"
-    return strategy, strategy.choose(validation_scores, split.validation_labels()), "validation"
-
-
-def fit_scores(fitted: FittedJob) -> np.ndarray:
-    """Scores of the rows the detector was fitted on (recomputed: ``fit_job`` does not keep the table)."""
-    frame, _ = fitted.split.fit_data(fitted.detector.supervision)
-    return fitted.detector.decision_function(fitted.preprocessor.transform(frame))
 
 
 ZERO_SHOT_METRICS = (
@@ -274,3 +203,12 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
         )
         table.to_parquet(Path(scores_dir) / f"{job.key}.parquet", index=False)
     return JobResult(rows, per_category, split.info, dataset.describe(), warnings=warnings)
+
+
+def safe_run_job(job: Job, scores_dir: str | None) -> tuple[Job, JobResult]:
+    """Run a job in a worker; a failure becomes a recorded error, not a lost run."""
+    try:
+        return job, run_job(job, scores_dir)
+    except Exception as exc:  # noqa: BLE001 - recorded in the run and reported to the user
+        log.exception("job %s failed", job.key)
+        return job, JobResult([], [], {}, {}, error=f"{type(exc).__name__}: {exc}")

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from netad import thresholds
-from netad.bench.job import JobResult, build_detector, run_job
+from netad.bench.job import JobResult, build_detector, safe_run_job
 from netad.bench.spec import Job
 from netad.errors import NetadInputError
 
@@ -135,15 +135,6 @@ def plan(
     ]
 
 
-def _safe_run(job: Job, scores_dir: str | None) -> tuple[Job, JobResult]:
-    """Run a job in a worker; a failure becomes a recorded error, not a lost run."""
-    try:
-        return job, run_job(job, scores_dir)
-    except Exception as exc:  # noqa: BLE001 - recorded in the run and reported to the user
-        log.exception("job %s failed", job.key)
-        return job, JobResult([], [], {}, {}, error=f"{type(exc).__name__}: {exc}")
-
-
 def execute(
     jobs: list[Job],
     scores_dir: str | None = None,
@@ -167,12 +158,12 @@ def execute(
         return sorted(finished, key=lambda pair: order[pair[0].key])
     done: list[tuple[Job, JobResult]] = []
     if n_jobs == 1 or len(jobs) == 1:
-        iterator: Iterable[tuple[Job, JobResult]] = (_safe_run(job, scores_dir) for job in jobs)
+        iterator: Iterable[tuple[Job, JobResult]] = (safe_run_job(job, scores_dir) for job in jobs)
     else:
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        iterator = parallel(delayed(_safe_run)(job, scores_dir) for job in jobs)
+        iterator = parallel(delayed(safe_run_job)(job, scores_dir) for job in jobs)
     for job, result in iterator:
         done.append((job, result))
         if on_done is not None:

@@ -31,6 +31,7 @@ from sklearn.utils import ClassifierTags
 
 from netad import thresholds
 from netad.errors import NetadInputError
+from netad.supervision import LABEL_MEANING, SUPERVISION_KINDS  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +52,6 @@ rows' own scores instead, and ``threshold_calibration_["method"]`` says ``"train
 
 _CALIBRATION_SALT = 0x7E5
 """Mixed into ``random_state`` so the calibration rows do not reuse the detector's own random stream."""
-
-SUPERVISION_KINDS = ("unsupervised", "semi-supervised", "weakly-supervised", "supervised")
-
-LABEL_MEANING = {
-    "semi-supervised": "0 = normal or unlabelled, 1 = known anomaly",
-    "weakly-supervised": "0 = unlabelled, 1 = labelled anomaly",
-    "supervised": "0 = normal, 1 = attack, both present",
-}
 
 
 class NotFittedError(NetadInputError, SklearnNotFittedError):
@@ -356,26 +349,10 @@ class BaseDetector(BaseEstimator):
             return np.random.default_rng(self.random_state)
         return np.random.default_rng([salt, int(self.random_state)])
 
-    # -- persistence (thin wrappers over netad.persist: safetensors/skops/JSON, no pickle) ----------------
+    # -- persistence: netad.persist saves and loads detectors (save_detector / load_detector) ---------------
     def _save_refusal(self) -> str | None:
         """Why :func:`netad.persist.save_model` must refuse this detector (None: it can be saved)."""
         return None
-
-    def save(self, path: Any, overwrite: bool = False) -> Any:
-        """Write this fitted detector to the directory ``path`` (see :func:`netad.persist.save_model`)."""
-        from netad.persist import save_model
-
-        return save_model(path, None, self, overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: Any) -> BaseDetector:
-        """Read a detector saved with :meth:`save` (or the detector of a ``netad train`` model directory)."""
-        from netad.persist import load_model
-
-        detector = load_model(path).detector
-        if not isinstance(detector, cls):
-            raise NetadInputError(f"{path}: holds a {type(detector).__name__}, not a {cls.__name__}")
-        return detector
 
 
 class SklearnOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):

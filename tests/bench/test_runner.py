@@ -121,7 +121,7 @@ def test_max_train_caps_the_training_rows():
 
 
 def test_seed_rule_threshold_is_the_percentile_of_training_and_test_scores(tmp_path):
-    from netad.bench.job import fit_job, fit_scores
+    from netad.pipeline import fit_job, fit_scores
 
     result = run(
         "nsl-kdd-sample", "iforest", seeds=[0], threshold="p99,seed:p80", out=tmp_path / "b", max_train=2000,

@@ -14,6 +14,7 @@ from netad.datasets import load
 from netad.detectors import make
 from netad.detectors.latent_sculpting import VARIANTS, LatentSculpting
 from netad.errors import NetadInputError
+from netad.persist import load_detector, save_detector
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import make_split
 
@@ -188,8 +189,8 @@ def test_embed_returns_latent_codes_and_the_benign_cluster_is_tighter_than_the_g
 
 def test_saved_detector_scores_identically(zero_shot, tmp_path) -> None:
     _, _, detector, X_test = zero_shot
-    detector.save(tmp_path / "ls")
-    again = LatentSculpting.load(tmp_path / "ls")
+    save_detector(detector, tmp_path / "ls")
+    again = load_detector(tmp_path / "ls", LatentSculpting)
     assert again.auto_score_ == detector.auto_score_
     assert again.validation_auroc_ == pytest.approx(detector.validation_auroc_)
     np.testing.assert_array_equal(again.decision_function(X_test[:500]), detector.decision_function(X_test[:500]))
