@@ -23,7 +23,8 @@ def in_layer(module: str, layer: tuple[str, ...]) -> bool:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """netad module -> the netad modules it names in any import statement (a package stands for its __init__)."""
+    """netad module -> the netad modules it names in any import statement, plus the packages whose ``__init__``
+    such an import runs first (a package stands for its ``__init__``)."""
     paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in paths.items():
@@ -46,6 +47,11 @@ def import_graph() -> dict[str, set[str]]:
                 if candidate.startswith("netad") and candidate != name:
                     targets.add(candidate)
                     break
+        # importing a.b.c runs the __init__ of a.b first: count those packages too, except the importer's own
+        own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)}
+        for target in list(targets):
+            parts = target.split(".")
+            targets |= {".".join(parts[:i]) for i in range(2, len(parts))} - own
         graph[name] = targets
     return graph
 
