@@ -177,6 +177,19 @@ class BaseDetector(BaseEstimator):
     def _score(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    # -- optional capabilities, declared (scoring and explanation read these, never probe) ----------------
+    reconstructs: ClassVar[bool] = False
+    """True for reconstruction models, which implement :meth:`reconstruct` (per-feature attribution uses it)."""
+
+    def reconstruct(self, X: np.ndarray) -> np.ndarray:
+        """The model's reconstruction of preprocessed rows ``X`` (same shape, float32); only if ``reconstructs``."""
+        raise NotImplementedError(f"{type(self).__name__} does not reconstruct its input")
+
+    @property
+    def context_rows(self) -> int:
+        """How many rows before a row its score depends on: 0 for row-wise detectors (sequence models say more)."""
+        return 0
+
     @property
     def _keeps_row_order(self) -> bool:
         """True when the model reads consecutive rows together (windows): the calibration rows are then the

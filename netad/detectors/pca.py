@@ -48,6 +48,13 @@ class PCAReconstruction(BaseDetector):
         ).fit(X)
         self.n_components_ = int(self.model_.n_components_)
 
+    reconstructs = True
+
+    def reconstruct(self, X: np.ndarray) -> np.ndarray:
+        """The projection of ``X`` back from the principal subspace (float64 arithmetic, float32 result)."""
+        X = np.asarray(X, dtype=np.float64)
+        return self.model_.inverse_transform(self.model_.transform(X)).astype(np.float32)
+
     def _score(self, X: np.ndarray) -> np.ndarray:
         # in chunks, so scoring millions of rows never holds a second full-size copy of the table
         return np.concatenate([self._residual(X[start : start + CHUNK_ROWS]) for start in range(0, len(X), CHUNK_ROWS)])

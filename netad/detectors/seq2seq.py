@@ -117,6 +117,11 @@ class Seq2SeqAutoEncoder(DeepDetector):
         self.num_layers = num_layers
         self.dropout = dropout
 
+    @property
+    def context_rows(self) -> int:
+        """In ``window`` mode a row's score reads the ``window - 1`` rows before it."""
+        return max(0, int(self.window) - 1) if self._windowed else 0
+
     def _check_params(self) -> None:
         if str(self.mode).lower() not in MODES:
             raise NetadInputError(f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
