@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from netad.dashboard import figures
-from netad.dashboard.data import RunDir, leaderboard, load_run, read_scores
+from netad.dashboard.data import leaderboard
 from netad.errors import NetadInputError
+from netad.runs import RunDir, job_key, load_run, read_scores
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +172,6 @@ def _model_figures(run: RunDir) -> str:
         scores, labels = table["score"].to_numpy(), table["label"].to_numpy()
         thresholds: list[tuple[str, float]] = []
         if not results.empty:
-            from netad.dashboard.data import job_key
-
             for row in results.to_dict("records"):
                 if job_key(row) == job["key"] and pd.notna(row["threshold"]):
                     thresholds.append((str(row["threshold_strategy"]), float(row["threshold"])))

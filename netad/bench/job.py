@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from netad.pipeline import (  # noqa: F401 (the fit chain, re-exported for the b
     fit_job,
     fit_scores,
 )
+from netad.runs import write_scores
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
                 "row": split.test.rows.astype(np.int64),
             }
         )
-        table.to_parquet(Path(scores_dir) / f"{job.key}.parquet", index=False)
+        write_scores(scores_dir, job.key, table)
     return JobResult(rows, per_category, split.info, dataset.describe(), warnings=warnings)
 
 

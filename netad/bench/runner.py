@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import logging
 import platform
 import sys
@@ -31,17 +30,15 @@ from netad import thresholds
 from netad.bench.job import JobResult, build_detector, safe_run_job
 from netad.bench.spec import Job
 from netad.errors import NetadInputError
+from netad.runs import (  # noqa: F401 (GROUP, METRICS, summarise: part of netad.bench's API)
+    GROUP,
+    METRICS,
+    prepare_run_dir,
+    summarise,
+    write_tables,
+)
 
 log = logging.getLogger(__name__)
-
-METRICS = (
-    "precision", "recall", "f1", "f2", "accuracy", "auroc", "auprc", "fit_seconds", "score_seconds",
-    # zero-shot splits only (netad.bench.job.ZERO_SHOT_METRICS): known-attack and unseen-family views of test
-    "known_precision", "known_recall", "known_f1", "known_auroc", "known_balanced_f1",
-    "zero_shot_precision", "zero_shot_recall", "zero_shot_f1", "zero_shot_auroc", "zero_shot_auprc",
-    "zero_shot_balanced_precision", "zero_shot_balanced_recall", "zero_shot_balanced_f1",
-)  # fmt: skip
-GROUP = ["dataset", "protocol", "detector", "variant", "threshold_strategy"]
 
 
 @dataclass
@@ -182,20 +179,6 @@ def check_backend(backend: str, address: str | None = None) -> None:
         raise NetadInputError(f"--address {address!r} is for --backend ray (the {backend} backend runs locally)")
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds per (dataset, protocol, detector, threshold_strategy)."""
-    if results.empty:
-        return pd.DataFrame(columns=GROUP + ["n_seeds"])
-    present = [m for m in METRICS if m in results.columns]
-    grouped = results.groupby(GROUP, sort=False)
-    mean = grouped[present].mean().add_suffix("_mean")
-    std = grouped[present].std(ddof=1).add_suffix("_std")  # NaN for one seed: no spread was measured
-    summary = pd.concat([mean, std], axis=1)
-    summary.insert(0, "n_seeds", grouped.size())
-    columns = ["n_seeds"] + [f"{m}_{s}" for m in present for s in ("mean", "std")]
-    return summary[columns].reset_index()
-
-
 def package_versions(packages: Sequence[str]) -> dict[str, str]:
     """The installed version of each distribution in ``packages`` ("not installed" when absent), in order.
 
@@ -215,36 +198,6 @@ def _versions() -> dict[str, str]:
         "platform": platform.platform(),
         **package_versions(("netad", "numpy", "pandas", "pyarrow", "scikit-learn", "torch", "joblib")),
     }
-
-
-def _prepare_run_dir(out: str | Path | None, overwrite: bool, name_hint: str) -> Path:
-    if out is None:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{stamp}-{name_hint}"
-    run_dir = Path(out)
-    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
-        raise NetadInputError(
-            f"output directory {run_dir} exists and is not empty; choose another --out or pass --overwrite"
-        )
-    if overwrite and run_dir.is_dir():
-        _clear_previous_run(run_dir)
-    (run_dir / "scores").mkdir(parents=True, exist_ok=True)
-    return run_dir
-
-
-RUN_FILES = ("results.csv", "summary.csv", "per_category.csv", "config.json")
-RUN_DIRS = ("scores", "figures")
-
-
-def _clear_previous_run(run_dir: Path) -> None:
-    """Remove what an earlier run wrote here (and only that), so no stale score file outlives an overwrite."""
-    import shutil
-
-    for name in RUN_FILES:
-        (run_dir / name).unlink(missing_ok=True)
-    for name in RUN_DIRS:
-        if (run_dir / name).is_dir():
-            shutil.rmtree(run_dir / name)
 
 
 def run(
@@ -326,7 +279,7 @@ def run_jobs(
             dataset_info[job.dataset] = load(job.dataset, job.dataset_path, **job.dataset_options).describe()
 
     hint = f"{jobs[0].dataset}-{jobs[0].protocol}".replace(":", "_").replace("/", "_")
-    run_dir = _prepare_run_dir(out, overwrite, hint) if write else None
+    run_dir = prepare_run_dir(out, overwrite, hint) if write else None
     if on_plan is not None:
         on_plan(jobs)
     started = dt.datetime.now(dt.timezone.utc)
@@ -348,9 +301,6 @@ def run_jobs(
     per_category_frame = pd.DataFrame(per_category)
 
     if run_dir is not None:
-        results.to_csv(run_dir / "results.csv", index=False)
-        summary.to_csv(run_dir / "summary.csv", index=False)
-        per_category_frame.to_csv(run_dir / "per_category.csv", index=False)
         config = {
             "netad_run_format": 1,
             "command": sys.argv if Path(sys.argv[0]).name == "netad" else None,
@@ -365,5 +315,5 @@ def run_jobs(
             "errors": errors,
             "warnings": warnings,
         }
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
+        write_tables(run_dir, results, summary, per_category_frame, config)
     return BenchResult(results, summary, per_category_frame, errors, run_dir, warnings)
