@@ -367,6 +367,24 @@ _PREPROCESS_HELP = (
     "FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard, scaler=minmax or scaler=robust; log1p=true; ..."
 )
 
+# options several commands share, declared once
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)]
+MaxTrainOption = Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")]
+DataPathOption = Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")]
+PreprocessOption = Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)]
+BackendOption = Annotated[
+    str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
+        "default: a private local Ray instance.",
+    ),
+]
+
 DATASET_NAMES = (
     "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "kddcup99", "kddcup99-dagmm", "cicids2017", "iot23",
     "iot23-candc", "iot23-ddos", "iot23-portscan",
@@ -446,24 +464,15 @@ def bench(
         ),
     ] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel jobs (joblib); -1 = all cores.")] = -1,
-    backend: Annotated[
-        str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
-    ] = "joblib",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
-            "default: a private local Ray instance.",
-        ),
-    ] = None,
+    backend: BackendOption = "joblib",
+    address: AddressOption = None,
     plots: Annotated[
         bool, typer.Option("--plots", help="Write score histograms with the threshold, ROC and PR curves (PNG).")
     ] = False,
     no_scores: Annotated[bool, typer.Option("--no-scores", help="Do not save per-row test scores.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Benchmark detectors on a dataset: leaderboard (mean ± std over seeds) + a run directory."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -650,21 +659,12 @@ def sweep(
         typer.Option("--set", help="Override a setting KEY=VALUE (repeatable): max_train=5000, params.epochs=3."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the variants and jobs; run nothing.")] = False,
-    backend: Annotated[
-        str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
-    ] = "joblib",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
-            "default: a private local Ray instance.",
-        ),
-    ] = None,
+    backend: BackendOption = "joblib",
+    address: AddressOption = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw the metric-vs-parameter plots.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run a parameter sweep from a file: one job per variant and seed; sweep.csv (mean ± std) and plots."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -726,9 +726,9 @@ def explain(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
     ] = None,
-    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
-    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
-    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
     n_alerts: Annotated[int, typer.Option("--n-alerts", help="Explain this many top-scoring test alerts.")] = 50,
     top_k: Annotated[int, typer.Option("--top-k", help="Contributing features listed per alert.")] = 5,
     method: Annotated[str, typer.Option("--method", help="SHAP explainer: auto, permutation, exact, kernel.")] = "auto",
@@ -746,8 +746,8 @@ def explain(
             help="Keep one-hot columns apart (default: each one's SHAP value is summed into its source column).",
         ),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Explain a detector's top test alerts with SHAP: summary plot, mean |SHAP| per feature, top features per alert."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -800,9 +800,9 @@ def latent_plot(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
     ] = None,
-    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
-    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
-    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
     method: Annotated[str, typer.Option("--method", help="2-D projection: tsne, umap (umap-learn), pca.")] = "tsne",
     space: Annotated[
         str, typer.Option("--space", help="auto (latent code when the detector has one), latent or input.")
@@ -810,8 +810,8 @@ def latent_plot(
     n_samples: Annotated[
         int, typer.Option("--n-samples", help="Test rows drawn (stratified by attack category).")
     ] = 3000,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Map test flows through a detector's latent space (AE bottleneck, VAE mean) to 2-D, coloured by category."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -862,12 +862,12 @@ def train(
         str,
         typer.Option("--threshold", "-t", help="Threshold strategy chosen on validation: p99, p97, best-f1, ..."),
     ] = "p99",
-    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
-    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
-    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the model in a non-empty --out.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit one detector, set its threshold on validation, measure it on test, and save it for `netad score`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -921,7 +921,7 @@ def score(
         int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Score a flow file with a saved model, in bounded memory, into a parquet file."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -979,7 +979,7 @@ def flows(
     active_timeout: Annotated[int, typer.Option("--active-timeout", help="Seconds after which a flow is cut.")] = 120,
     bpf: Annotated[str | None, typer.Option("--bpf", help="BPF filter applied to the packets, e.g. 'tcp'.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Meter a packet capture into flows with CIC-IDS-2017 features (NFStream), for `netad score`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -1053,7 +1053,7 @@ def report(
         Path | None, typer.Option("--out", "-o", help="HTML file to write (default RUN_DIR/report.html).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write one self-contained HTML report of a run (tables, plots, config) that opens offline."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
