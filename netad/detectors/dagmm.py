@@ -174,8 +174,8 @@ class DAGMM(DeepDetector):
     Networks and loss as in the paper and its reference code (k=4 memberships in the loss, lr 1e-4, batch 1024,
     gradient norm clipped at 5), but 3 epochs instead of 200, and the scoring mixture fitted by EM on the training
     latents instead of the estimation network's moments. Both choices come from validation rows only: DAGMM's
-    ranking oscillates from epoch to epoch in the reference code as here (validation AUROC 0.85-0.99 on one
-    seed), while an EM mixture on the latents ranks well at every checkpoint. ``phi_``, ``means_``,
+    ranking oscillates from epoch to epoch, in the reference code (AUROC 0.85-0.99 across checkpoints of one
+    seed) as in netad's earlier version, while an EM mixture on the latents ranked well at every checkpoint. ``phi_``, ``means_``,
     ``covariances_`` hold the scoring mixture. The remaining parameters are documented on
     :class:`netad.detectors.deep.DeepDetector`.
 
