@@ -331,7 +331,7 @@ def merge_previous(parts: dict[str, dict[str, Any]], path: Path) -> dict[str, di
 
 REFERENCE_JSON = RESULTS / "kdd_family_dagmm_reference.json"
 MIXTURE_JSON = RESULTS / "kdd_family_dagmm_mixtures.json"
-GOALS = {"f1_mean": 0.93, "f1_worst": 0.92, "auroc_mean": 0.985}
+GOALS = {"f1_mean": 0.94, "f1_worst": 0.92, "auroc_mean": 0.985}
 
 
 def table_section(p: dict[str, Any]) -> list[str]:
@@ -447,8 +447,9 @@ def mixture_section() -> list[str]:
         "- The reference code is unstable too: test AUROC per checkpoint swings between 0.85 and 0.99 on the same "
         "seed (table 1b, seeds 1 and 2), as netad's did (0.95-0.99). Its one published run (F1 0.9611) is one "
         "draw of this oscillation on a test set with 33% anomalies scored with a rule that pools test energies.",
-        "- What moves is how well the scoring mixture fits the latents: in netad (seeds 0-1) the estimation "
-        "network's mixture ranks exactly like a single Gaussian fitted to z (rows `network` and `em-k1` below), "
+        "- What moves is how well the scoring mixture fits the latents: in netad (seeds 0-1, up to 3 epochs) the "
+        "estimation network's mixture ranked exactly like a single Gaussian fitted to z (identical per-seed AUROC "
+        "of `network` and `em-k1` in kdd_family_dagmm_mixtures.json), "
         "while training reshapes z into clusters; one Gaussian then ranks the KDD-normal rows worse and worse "
         "(seed 0: validation AUROC 0.992 untrained, 0.962 after 5 epochs), whereas a 2-component EM mixture on "
         "the same latents stays near 0.99. The reference code's swings (table 1b) are the same phenomenon.",
@@ -472,8 +473,10 @@ def mixture_section() -> list[str]:
     )
     return [
         *lines,
-        "Checkpoint study (`benchmarks/dagmm_mixtures.py`; splits 0-2, model seed = split seed; the mixture is "
-        "fitted on 50,000 training rows):",
+        "Checkpoint study (splits 0-2, model seed = split seed; mixtures fitted on 50,000 training rows). The "
+        "numbers come from scratch scripts with the logic of `benchmarks/dagmm_mixtures.py` (run before it was "
+        "written up); runs started after the EM default landed (paper loss seed 2, k=1 network seeds 1-2, "
+        "reconstruction-only seed 2) scored their checkpoints with EM, so their `network` rows are left out:",
         "",
         markdown(summary),
         "",
@@ -719,6 +722,12 @@ def other_splits_section(p: dict[str, Any]) -> list[str]:
         f"KDDTest+. Part wall time {p['seconds'] / 60:.1f} min.",
         "",
         markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+        "",
+        "- **DAGMM's defaults do not carry over to these splits**: they were chosen on the `dagmm` protocol's "
+        "178,470 training rows, where 3 epochs are ~525 optimizer steps; the 7,378 (kdd-8000-2000) or ~21,000 "
+        "(NSL-KDD) training normals here give ~25-65 steps, and DAGMM ranks below PCA and OCSVM. Not fixed in "
+        "this change (see the issue note: a default by optimizer steps rather than epochs is the obvious "
+        "candidate, to be chosen on validation rows of these splits).",
         "",
     ]
 
