@@ -175,8 +175,8 @@ class DAGMM(DeepDetector):
     gradient norm clipped at 5), but 3 epochs instead of 200, and the scoring mixture fitted by EM on the training
     latents instead of the estimation network's moments. Both choices come from validation rows only: DAGMM's
     ranking oscillates from epoch to epoch, in the reference code (AUROC 0.85-0.99 across checkpoints of one
-    seed) as in netad's earlier version, while an EM mixture on the latents ranked well at every checkpoint. ``phi_``, ``means_``,
-    ``covariances_`` hold the scoring mixture. The remaining parameters are documented on
+    seed) as in netad's earlier version, while an EM mixture on the latents ranked well at every checkpoint.
+    ``phi_``, ``means_``, ``covariances_`` hold the scoring mixture. The remaining parameters are documented on
     :class:`netad.detectors.deep.DeepDetector`.
 
     Examples
