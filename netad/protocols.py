@@ -30,7 +30,8 @@ _PROTOCOLS: dict[str, str] = {
     "kdd-8000-2000": "Cloudera's KDD protocol: test = 8,000 normal + 2,000 attack rows sampled from the whole "
     "dataset; the rest gives train (normals for unsupervised detectors) and validation",
     "dagmm": "DAGMM on KDDCup99: KDD 'normal' is the anomaly (label 1); 50/50 seeded split of all rows; train = "
-    "the training half's KDD attack rows; validation = 10% of them; test = the other half",
+    "the training half's KDD attack rows; validation = 10% of them plus 10% of the training half's KDD-normal rows "
+    "(labelled anomalies, for best-f1; val_attacks=false leaves them out); test = the other half",
     "zero-shot": "chosen attack categories (option unseen) appear only in test, with held-out benign rows and a "
     "share of the seen attacks; train/validation from the rest",
     "weak": "contaminated training partition (normals + attacks) where only labelled_ratio (1%) of the attacks "
@@ -49,7 +50,7 @@ _OPTIONS: dict[str, dict[str, Any]] = {
         "labelled_ratio": 0.01,
     },
     "kdd-8000-2000": {"sizes": (8000, 2000), "val_fraction": 0.2, "val_attacks": True},
-    "dagmm": {"val_fraction": 0.1, "val_attacks": False},
+    "dagmm": {"val_fraction": 0.1, "val_attacks": True},
     "zero-shot": {
         "unseen": None,
         "benign_test_fraction": 0.2,

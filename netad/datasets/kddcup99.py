@@ -226,5 +226,8 @@ SPECS = (
         find=_find_dagmm,
         read=_read_dagmm,
         version="kddcup99-dagmm/1",
+        # already one-hot / min-max scaled by the DAGMM code; standard-scaling it again blows rare one-hot columns
+        # up to ~200 (DAGMM seed 0: best-f1 F1 0.919 with it, see benchmarks/results/kdd_family.md)
+        preprocess={"scaler": None},
     ),
 )

@@ -43,6 +43,9 @@ class DatasetSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     builtin: Callable[[], Path] | None = None  # a folder shipped inside netad (the embedded sample)
+    preprocess: Mapping[str, Any] = field(default_factory=dict)
+    """FlowPreprocessor defaults for this dataset (explicit options win), e.g. no scaler for a file that is
+    already scaled."""
 
     def resolve_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults completed with ``given``; unknown, missing required or out-of-range options raise."""
