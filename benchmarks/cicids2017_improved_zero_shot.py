@@ -146,6 +146,8 @@ def pseudo(family: str, seed: int) -> None:
     fit_frame, fit_labels = inner.fit_data(detector.supervision)
     preprocessor = FlowPreprocessor.for_dataset(inner_data).fit(fit_frame)
     X_fit = preprocessor.transform(fit_frame)
+    if hasattr(detector, "calibration_share"):  # as fit_job: thresholds come from the (nested) validation split
+        detector.calibration_share = 0.0
     start = time.perf_counter()
     detector.fit(X_fit, fit_labels)
     fitted = FittedJob(inner_data, inner, preprocessor, detector, len(X_fit), time.perf_counter() - start)

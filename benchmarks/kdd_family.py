@@ -1,19 +1,21 @@
 """The KDD family: DAGMM on its own protocol, and the Cloudera seed's model zoo on KDDCup99 and NSL-KDD.
 
-    python benchmarks/kdd_family.py --tune-dagmm          # validation-only choice of DAGMM's epochs (first)
-    python benchmarks/kdd_family.py [--parts dagmm,kdd,nsl] [--quick]
+    python benchmarks/kdd_family.py [--parts table,other,kdd,nsl] [--quick]
+    python benchmarks/kdd_family.py --parts ""            # re-render the report from kdd_family.json
+    python benchmarks/dagmm_mixtures.py                    # validation-only choice of DAGMM's mixture and epochs
 
-Three parts, each one ``netad.bench.run`` (n_jobs=2, one torch thread per job) writing a run directory under
+Each part is one or more ``netad.bench.run`` (n_jobs=2, one torch thread per job) writing a run directory under
 benchmarks/work/kdd_family/ (git-ignored; with ``figures/`` from ``netad.bench.figures.write_figures``):
 
-1. ``dagmm``: DAGMM on ``kddcup99-dagmm`` (the reference 118-feature npz), protocol ``dagmm`` (50/50 split, train
-   on the training half's KDD-attack rows, KDD 'normal' = the anomaly), 5 seeds. Thresholds from training-side
-   data: percentiles of validation energies (validation = 10% of the training half's KDD-attack rows, i.e. the
-   training class) and best-F1 on a validation split that also holds 10% of the training half's anomalies
-   (protocol option ``val_attacks=True``; the training rows are unchanged by it). Leaky rules, labelled as using
-   test data: the paper's (flag the top 20% of test energies; computed here from the saved test scores), the
-   seed notebook's (80th percentile of train + test energies: netad's ``seed:p80`` threshold strategy) and the
-   oracle (best F1 on test). Features: the npz as it is (already scaled by the reference code), no rescaling.
+1. ``table``: DAGMM (netad defaults) with baselines (an untrained DAGMM, pca, iforest, ocsvm) on
+   ``kddcup99-dagmm`` (the reference 118-feature npz, no rescaling), protocol ``dagmm`` (50/50 split, train on the
+   training half's KDD-attack rows, KDD 'normal' = the anomaly; validation also holds 10% of the training half's
+   anomalies), 10 seeds; thresholds p99 and best-f1 from validation, oracle and ``seed:p80`` (use test data,
+   labelled). The report adds the reference implementation's runs (benchmarks/results/
+   kdd_family_dagmm_reference.json, measured outside the project) and the mixture study
+   (kdd_family_dagmm_mixtures.json from ``benchmarks/dagmm_mixtures.py``). ``other``: DAGMM and the baselines on
+   ``kdd-8000-2000`` and NSL-KDD ``novelty``, 3 seeds. (``dagmm``, ``restarts``: the earlier 5-seed study of the
+   previous DAGMM defaults, kept runnable.)
 2. ``kdd``: protocol ``kdd-8000-2000`` on ``kddcup99`` (raw 10% file, 41 features one-hot encoded and scaled on
    training normals): autoencoder, vae, bigan, seq2seq, pca, ocsvm; 3 seeds.
 3. ``nsl``: the same detectors on ``nsl-kdd`` and ``nsl-kdd-21`` (official KDDTest+ / KDDTest-21), protocol
@@ -109,7 +111,7 @@ def leaky_dagmm_rows(run_dir: Path) -> pd.DataFrame:
     from netad import metrics
 
     rows = []
-    for path in sorted((run_dir / "scores").glob("*.parquet")):
+    for path in sorted((run_dir / "scores").glob("*__dagmm__seed*.parquet")):
         table = pd.read_parquet(path, columns=["score", "label"])
         scores, labels = table["score"].to_numpy(np.float64), table["label"].to_numpy(np.int8)
         seed = int(path.stem.rsplit("seed", 1)[1])
@@ -318,13 +320,167 @@ def merge_previous(parts: dict[str, dict[str, Any]], path: Path) -> dict[str, di
         return parts
     previous = json.loads(path.read_text())
     merged = {}
-    for key in ("dagmm", "restarts", "kdd", "nsl"):
+    for key in ("table", "other", "dagmm", "restarts", "kdd", "nsl"):
         if key in parts:
             merged[key] = parts[key]
         elif key in previous:
-            frames = {k: pd.DataFrame(previous[key][k]) for k in ("summary", "per_seed") if k in previous[key]}
+            frames = {k: pd.DataFrame(previous[key][k]) for k in ("summary", "per_seed", "leaky") if k in previous[key]}
             merged[key] = {**previous[key], **frames}
     return merged
+
+
+REFERENCE_JSON = RESULTS / "kdd_family_dagmm_reference.json"
+MIXTURE_JSON = RESULTS / "kdd_family_dagmm_mixtures.json"
+GOALS = {"f1_mean": 0.94, "f1_worst": 0.92, "auroc_mean": 0.985}
+
+
+def table_section(p: dict[str, Any]) -> list[str]:
+    """The 10-seed DAGMM table with the untrained DAGMM and the classical baselines on the same splits."""
+    per_seed = p["per_seed"]
+    dagmm = per_seed[(per_seed.detector == "dagmm") & (per_seed.threshold_strategy == "best-f1")]
+    f1_mean, f1_worst, auroc = float(dagmm.f1.mean()), float(dagmm.f1.min()), float(dagmm.auroc.mean())
+    first5 = dagmm[dagmm.seed.isin(range(5))]
+    verdict = (
+        f"F1 mean {f1_mean:.4f} (goal >= {GOALS['f1_mean']}), worst seed {f1_worst:.4f} (goal >= "
+        f"{GOALS['f1_worst']}), AUROC mean {auroc:.4f} (goal >= {GOALS['auroc_mean']}); seeds 0-4 (the issue's "
+        f"command): F1 mean {first5.f1.mean():.4f}, worst {first5.f1.min():.4f}"
+    )
+    fit = ", ".join(f"{d} {v} s" for d, v in p["fit_seconds"].items())
+    return [
+        "## 1. DAGMM on KDDCup99 (`dagmm` protocol, `kddcup99-dagmm`), 10 seeds, with baselines",
+        "",
+        f"Seeds {p['seeds']}; {p['n_train']:,} training rows (the training half's KDD attacks minus 10% for "
+        f"validation), {p['n_test']:,} test rows (the other half; KDD 'normal' = the anomaly, ~20%). Validation = 10% "
+        "of the training half's KDD attacks + 10% of its KDD-normal rows (labelled anomalies; never test rows). "
+        "`dagmm` = netad's defaults (paper networks and loss, 3 epochs, scoring mixture fitted by EM with 2 "
+        "components; section 1c). `dagmm-untrained` = the same network with random weights and the same EM "
+        "mixture, never trained. pca / iforest / ocsvm = netad defaults (ocsvm fits a 20,000-row subsample). "
+        "Features: the npz as the reference code feeds it (the dataset's registered preprocessing: no scaler). "
+        "Thresholds: `p99` of validation normals, `best-f1` on the labelled validation split; `oracle` (best F1 on "
+        "test) and `seed:p80` (p80 of train + test energies) use test data and are labelled so. Fit seconds "
+        f"(mean ± std, 2 jobs on 2 shared cores): {fit}. Part wall time {p['seconds'] / 60:.1f} min. Per-seed rows: "
+        "benchmarks/work/kdd_family/dagmm_table.csv and the run directory's results.csv.",
+        "",
+        markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+        "",
+        f"- Goals (issue 19, DAGMM with `best-f1`): {verdict}.",
+        "- The untrained DAGMM row is the context the issue asked for: on this protocol most of the ranking comes "
+        "from the architecture (a Gaussian mixture over [code, relative distance, cosine] of a random autoencoder) "
+        "and PCA reconstruction is a strong baseline; compare AUROC/AUPRC, not F1 alone.",
+        "",
+    ]
+
+
+def reference_section() -> list[str]:
+    """The reference implementation measured here, next to netad's DAGMM before this change."""
+    if not REFERENCE_JSON.is_file():
+        return ["(no reference runs: see the docstring for the command)", ""]
+    data = json.loads(REFERENCE_JSON.read_text())
+    ref = pd.DataFrame(data["reference"]["runs"])
+    ref_cols = [
+        "seed",
+        "epoch",
+        "auroc",
+        "auprc",
+        "f1_seed_rule",
+        "f1_top_anomaly_share",
+        "auroc_ref",
+        "f1_seed_rule_ref",
+    ]
+    before = pd.DataFrame(data["netad_before"]["runs"])
+    before_cols = ["seed", "epoch", "val_auroc", "test_auroc", "test_auprc", "val_normal_mean_energy", "train_recon"]
+    return [
+        "### 1b. The reference implementation, run here, and netad's DAGMM before this change",
+        "",
+        f"Reference: {data['reference']['repo']} @ {data['reference']['commit']}, run outside the project "
+        f"(`/tmp/dagmm-ref/run_ref.py`, not in the repository). {data['reference']['how']} Its split puts all "
+        "KDD-normal rows in test (33% anomalies), so its F1 is not comparable with section 1's; AUROC is.",
+        "",
+        markdown(ref[ref_cols].round(4)),
+        "",
+        f"netad before this change: {data['netad_before']['how']}.",
+        "",
+        markdown(before[before_cols].round(4)),
+        "",
+    ]
+
+
+DIFFERENCES = [
+    ("initialisation", "PyTorch defaults (Linear: Kaiming-uniform)", "same (netad.nn.mlp)", "no"),
+    (
+        "energy normaliser",
+        "divides by sqrt(prod diag chol(2 pi Sigma)) = det(2 pi Sigma)^(1/4): half the paper's log-det weight",
+        "det(2 pi Sigma)^(1/2) (paper eq. 6)",
+        "slows the mixture's concentration (phi of one component 0.54 vs 0.81 after 10 epochs) but does not stop it",
+    ),
+    (
+        "energy numerics",
+        "no max shift (clamp(min=0) of a non-positive term), +1e-12 inside the log: energies capped at ~27.6, "
+        "zero gradient from far rows; float32",
+        "exact log-sum-exp in float64",
+        "no: both oscillate",
+    ),
+    ("lambda_2 covariance penalty", "sum 1/diag(Sigma_k), 0.005", "same", "no"),
+    (
+        "GMM update",
+        "per batch (eq. 5); scoring: test() uses the *last training batch's* mixture",
+        "per batch; scoring mixture over all training rows",
+        "no (the 'ref' columns above show the last-batch mixture changes F1 by up to 0.05)",
+    ),
+    ("reconstruction features", "relative Euclidean, cosine (no zero-norm guard)", "same, guarded, float64", "no"),
+    ("Cholesky jitter", "1e-12 on the diagonal", "1e-6, grows tenfold on failure", "no (never needed here)"),
+    ("lr, batch, clipping", "1e-4, 1024, grad norm 5", "same", "no"),
+    ("epochs", "200", "200 (before) -> 3", "yes: ranking oscillates with training length in both"),
+    ("estimation dropout", "0.5", "same", "no"),
+]
+
+
+def mixture_section() -> list[str]:
+    """What explains the instability, and the validation-only choice of the scoring mixture and epochs."""
+    lines = [
+        "### 1c. What differs, what explains the instability, and how the defaults were chosen",
+        "",
+        "| aspect | reference code | netad | explains the gap? |",
+        "|---|---|---|---|",
+        *[f"| {a} | {r} | {n} | {e} |" for a, r, n, e in DIFFERENCES],
+        "",
+        "- The reference code is unstable too: test AUROC per checkpoint swings between 0.85 and 0.99 on the same "
+        "seed (table 1b, seeds 1 and 2), as netad's did (0.95-0.99). Its one published run (F1 0.9611) is one "
+        "draw of this oscillation on a test set with 33% anomalies scored with a rule that pools test energies.",
+        "- What moves is how well the scoring mixture fits the latents: in netad (seeds 0-1, up to 3 epochs) the "
+        "estimation network's mixture ranked exactly like a single Gaussian fitted to z (identical per-seed AUROC "
+        "of `network` and `em-k1` in kdd_family_dagmm_mixtures.json), "
+        "while training reshapes z into clusters; one Gaussian then ranks the KDD-normal rows worse and worse "
+        "(seed 0: validation AUROC 0.992 untrained, 0.962 after 5 epochs), whereas a 2-component EM mixture on "
+        "the same latents stays near 0.99. The reference code's swings (table 1b) are the same phenomenon.",
+        "- Early stopping on held-out training energy cannot fix this: the held-out energy falls monotonically "
+        "while the ranking goes up and down (netad_before table, `val_normal_mean_energy`).",
+        "- Fix: keep the paper's networks and loss, but score with a Gaussian mixture fitted by EM on the training "
+        "latents (k-means initialisation, 5 restarts, best training likelihood kept: an unsupervised choice). The "
+        "components were chosen on *validation* AUROC only (table below; test columns are shown for the record "
+        "and were not used): 2 components rank best after every training length. The training length barely "
+        "matters once the mixture is fitted by EM (validation AUROC 0.989-0.992 from 0 to 5 epochs; 3 epochs was "
+        "fixed after the first two seeds, where it led); the untrained row of section 1 says the same on test.",
+        "",
+    ]
+    if not MIXTURE_JSON.is_file():
+        return [*lines, "(no mixture study file)", ""]
+    study = pd.DataFrame(json.loads(MIXTURE_JSON.read_text()))
+    summary = mean_std(
+        study,
+        ["training", "epochs", "mixture"],
+        ["val_auroc", "val_auprc", "test_auroc", "test_f1_bestf1_val"],
+    )
+    return [
+        *lines,
+        "Checkpoint study (splits 0-2, model seed = split seed; mixtures fitted on 50,000 training rows). The "
+        "numbers come from scratch scripts with the logic of `benchmarks/dagmm_mixtures.py` (run before it was "
+        "written up); runs started after the EM default landed (paper loss seed 2, k=1 network seeds 1-2, "
+        "reconstruction-only seed 2) scored their checkpoints with EM, so their `network` rows are left out:",
+        "",
+        markdown(summary),
+        "",
+    ]
 
 
 def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
@@ -347,7 +503,13 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
     ]
     if quick:
         lines += ["**QUICK SMOKE RUN: tiny epochs and training sets; the numbers mean nothing.**", ""]
-    if "dagmm" in parts:
+    if "table" in parts:
+        lines += table_section(parts["table"])
+        lines += reference_section()
+        lines += mixture_section()
+    if "other" in parts:
+        lines += other_splits_section(parts["other"])
+    if "dagmm" in parts and "table" not in parts:
         p = parts["dagmm"]
         lines += [
             "## 1. DAGMM on KDDCup99 (`dagmm` protocol, `kddcup99-dagmm`)",
@@ -411,6 +573,166 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
         for key, part in parts.items()
     }
     (RESULTS / f"kdd_family{suffix}.json").write_text(json.dumps(payload, indent=2, default=str))
+
+
+# -- DAGMM, 10 seeds, with baselines on the same split -------------------------------------------------------
+SEEDS_TABLE = list(range(10))
+BASELINES = ["pca", "iforest", "ocsvm"]
+TABLE_THRESHOLDS = "p99,best-f1,oracle,seed:p80"
+UNTRAINED = "dagmm-untrained"
+
+
+def _untrained_dagmm_one(seed: int) -> list[dict[str, Any]]:
+    """DAGMM with random weights (built under the job's seed, never trained), scoring mixture fitted as in
+    ``fit``: what the architecture gives before any training, on the split of ``seed``."""
+    from netad import metrics
+    from netad.bench.job import choose_threshold
+    from netad.datasets import load
+    from netad.detectors.dagmm import DAGMM
+    from netad.nn import resolve_device, seeded, thread_limit
+    from netad.preprocess import FlowPreprocessor
+    from netad.protocols import make_split
+
+    class UntrainedDAGMM(DAGMM):
+        def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
+            self._check_params()
+            device = resolve_device(self.device)
+            self.device_ = str(device)
+            with thread_limit(self.n_threads), seeded(self.random_state, device, salt=0):
+                self.module_ = self._build(X.shape[1]).to(device)
+            self._estimate_mixture(X)
+
+    settings = SETTINGS["dagmm"]
+    dataset = load("kddcup99-dagmm")
+    split = make_split(dataset, "dagmm", seed=seed, **settings["protocol_options"])
+    frame, _ = split.fit_data("unsupervised")
+    pre = FlowPreprocessor.for_dataset(dataset, **settings["preprocess"]).fit(frame)
+    X = pre.transform(frame)
+    started = time.perf_counter()
+    detector = UntrainedDAGMM(n_threads=1, random_state=seed).fit(X)
+    fit_seconds = time.perf_counter() - started
+    validation = detector.decision_function(pre.transform(split.validation.features))
+    test = detector.decision_function(pre.transform(split.test.features))
+    train = detector.decision_function(X)
+    rows = []
+    for spec in TABLE_THRESHOLDS.split(","):
+        strategy, threshold, _ = choose_threshold(spec, split, validation, test, train)
+        rows.append(
+            {
+                "seed": seed,
+                "detector": UNTRAINED,
+                "threshold_strategy": strategy.name,
+                "fit_seconds": fit_seconds,
+                **metrics.binary_metrics(split.test.label, test, threshold),
+            }
+        )
+    return rows
+
+
+def part_table(quick: bool) -> dict[str, Any]:
+    """DAGMM (netad defaults) and the baselines on the dagmm split, SEEDS_TABLE seeds, same thresholds."""
+    from joblib import Parallel, delayed
+
+    settings = SETTINGS["dagmm"]
+    seeds = QUICK["seeds"] if quick else SEEDS_TABLE
+    params: dict[str, dict[str, Any]] = {"dagmm": {**ONE_THREAD}}
+    if quick:
+        params["dagmm"]["epochs"] = 1
+    result, seconds = bench(
+        "dagmm_table",
+        datasets="kddcup99-dagmm",
+        detectors=["dagmm", *BASELINES],
+        seeds=seeds,
+        protocol="dagmm",
+        threshold=TABLE_THRESHOLDS,
+        detector_params=params,
+        protocol_options=settings["protocol_options"],
+        preprocess=settings["preprocess"],
+        max_train=QUICK["max_train"] if quick else None,
+    )
+    started = time.perf_counter()
+    untrained = Parallel(n_jobs=2)(delayed(_untrained_dagmm_one)(s) for s in seeds)
+    seconds += time.perf_counter() - started
+    keep = ["seed", "detector", "threshold_strategy", "fit_seconds", "f1", "precision", "recall", "auroc", "auprc"]
+    table = pd.concat(
+        [result.results[keep], pd.DataFrame([r for rows in untrained for r in rows])[keep]], ignore_index=True
+    )
+    leaky = leaky_dagmm_rows(result.run_dir)
+    leaky = leaky[leaky.seed.isin(seeds)]
+    WORK.mkdir(parents=True, exist_ok=True)
+    table.to_csv(WORK / "dagmm_table.csv", index=False)
+    metric_columns = ["f1", "precision", "recall", "auroc", "auprc"]
+    summary = mean_std(table, ["detector", "threshold_strategy"], metric_columns)
+    worst = table.groupby(["detector", "threshold_strategy"], sort=False).f1.min().round(4).rename("worst-seed f1")
+    summary = summary.merge(worst.reset_index())
+    fit = table.groupby("detector", sort=False).fit_seconds.agg(["mean", "std"]).fillna(0.0)
+    return {
+        "run_dir": str(result.run_dir.relative_to(REPO)),
+        "seconds": seconds,
+        "seeds": seeds,
+        "n_train": int(result.results.n_train.iloc[0]),
+        "n_test": int(result.results.n_test.iloc[0]),
+        "summary": summary,
+        "per_seed": table,
+        "leaky": mean_std(
+            leaky[leaky.detector == "dagmm"] if "detector" in leaky else leaky,
+            ["threshold_strategy"],
+            ["f1", "precision", "recall"],
+        ),
+        "fit_seconds": {d: f"{m:.0f} ± {s:.0f}" for d, (m, s) in fit.iterrows()},
+    }
+
+
+OTHER_SPLITS = {
+    "kdd-8000-2000": ("kddcup99", "kdd-8000-2000"),
+    "nsl-kdd-novelty": ("nsl-kdd", "novelty"),
+}
+SEEDS_OTHER = [0, 1, 2]
+
+
+def part_other_splits(quick: bool) -> dict[str, Any]:
+    """DAGMM (netad defaults) and the baselines on kdd-8000-2000 and NSL-KDD (KDDTest+), 3 seeds each."""
+    frames, seconds = [], 0.0
+    for name, (dataset, protocol) in OTHER_SPLITS.items():
+        result, took = bench(
+            f"dagmm_{name}",
+            datasets=dataset,
+            detectors=["dagmm", *BASELINES],
+            seeds=QUICK["seeds"] if quick else SEEDS_OTHER,
+            protocol=protocol,
+            threshold="best-f1,p99,oracle",
+            detector_params={"dagmm": {**ONE_THREAD, **({"epochs": 1} if quick else {})}},
+            max_train=QUICK["max_train"] if quick else SETTINGS["zoo"]["max_train"],
+        )
+        frames.append(result.results.assign(split=name))
+        seconds += took
+    table = pd.concat(frames, ignore_index=True)
+    metric_columns = ["f1", "precision", "recall", "auroc", "auprc"]
+    summary = mean_std(table, ["split", "detector", "threshold_strategy"], metric_columns)
+    return {"seconds": seconds, "summary": summary}
+
+
+def other_splits_section(p: dict[str, Any]) -> list[str]:
+    return [
+        "### 1d. DAGMM and the baselines on `kdd-8000-2000` and NSL-KDD",
+        "",
+        f"Seeds {SEEDS_OTHER}; at most {SETTINGS['zoo']['max_train']:,} training-partition rows (seeded, "
+        "stratified; the detectors fit its normal rows); netad defaults (DAGMM: 3 epochs, EM mixture; the raw "
+        "KDD / NSL-KDD files one-hot encoded and standard-scaled as every netad dataset). `nsl-kdd` tests on "
+        f"KDDTest+. Part wall time {p['seconds'] / 60:.1f} min.",
+        "",
+        markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+        "",
+        "- **DAGMM's defaults do not carry over to these splits**: they were chosen on the `dagmm` protocol's "
+        "178,470 training rows, where 3 epochs are ~525 optimizer steps; the 7,378 (kdd-8000-2000) or ~21,000 "
+        "(NSL-KDD) training normals here give ~25-65 steps, and DAGMM ranks below PCA and OCSVM. Not fixed in "
+        "this change. More steps alone are not the answer: a one-off check with ~500 steps (`--param "
+        "dagmm.epochs=60` on kdd-8000-2000, `=24` on NSL-KDD; 3 seeds, not used to set anything) gave AUROC "
+        "0.917 ± 0.053 and 0.876 ± 0.025. Here the training class is KDD's diverse normal traffic, the opposite "
+        "of the `dagmm` protocol, and the features are standard-scaled raw columns; a DAGMM setting for these "
+        "splits would have to be chosen on their validation rows.",
+        "",
+    ]
 
 
 # -- DAGMM restarts selected on validation data ---------------------------------------------------------------
@@ -538,7 +860,11 @@ def tune_dagmm(model_seeds: list[int]) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="dagmm,restarts,kdd,nsl", help="comma-separated: dagmm, restarts, kdd, nsl")
+    parser.add_argument(
+        "--parts",
+        default="table,other,kdd,nsl",
+        help="comma-separated: table, other, dagmm, restarts, kdd, nsl (see the docstring)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1-2 epochs, 3,000 rows")
     parser.add_argument(
         "--tune-dagmm", action="store_true", help="validation-only choice of DAGMM's epochs (seed-0 split)"
@@ -551,6 +877,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     parts: dict[str, dict[str, Any]] = {}
     wanted = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if "table" in wanted:
+        parts["table"] = part_table(args.quick)
+        WORK.mkdir(parents=True, exist_ok=True)
+        (WORK / "table_part.json").write_text(
+            json.dumps({k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v)
+                        for k, v in parts["table"].items()}, indent=2, default=str)
+        )  # fmt: skip
+    if "other" in wanted:
+        parts["other"] = part_other_splits(args.quick)
     if "dagmm" in wanted:
         parts["dagmm"] = part_dagmm(args.quick)
     if "restarts" in wanted:

@@ -2,7 +2,7 @@
 
 Builds a CSV of ~1 M rows by repeating the 82,332 real rows of the shared UNSW-NB15 file 12 times (raw
 layout: BOM in the header, ``id``/``attack_cat``/``label`` columns that the model ignores), plus the same rows
-as parquet. Trains iforest, pca and autoencoder with ``netad.persist.train_model`` on the UNSW-NB15 novelty
+as parquet. Trains iforest, pca and autoencoder with ``netad.pipeline.train_model`` on the UNSW-NB15 novelty
 split, then scores each file with :func:`netad.score.score_file` in a fresh subprocess per run. *rows/s* is
 rows read / wall time of the ``score_file`` call (model loading excluded, reported separately); *peak RSS*
 is the child's own high-water mark (``VmHWM``; ``ru_maxrss`` would include the parent's RSS at fork);
@@ -110,7 +110,7 @@ def build_inputs(repeat: int) -> dict[str, Path]:
 
 def train_models() -> dict[str, Path]:
     from netad.bench import plan
-    from netad.persist import train_model
+    from netad.pipeline import train_model
 
     out = {}
     for name, params in MODELS.items():
@@ -199,7 +199,7 @@ def write_results(runs: list[dict], args: argparse.Namespace) -> None:
         "",
         f"Input: the 82,332 real rows of the shared UNSW-NB15 file repeated {args.repeat} times in its raw layout "
         "(45 columns: BOM in the header, `id`, `attack_cat` and `label` are ignored by the model), as plain CSV "
-        "and as parquet (row groups of 100,000). Models: trained with `netad.persist.train_model` on the "
+        "and as parquet (row groups of 100,000). Models: trained with `netad.pipeline.train_model` on the "
         "UNSW-NB15 novelty split (seed 0, p99 threshold on validation): iforest and pca with default parameters, "
         "autoencoder with 20 epochs.",
         "",

@@ -2,27 +2,79 @@
 
 Results go to stdout, messages to stderr; a user error is one line and exit code 2, never a traceback.
 Heavy modules (torch, the detectors, pandas work) are imported inside commands so ``--help`` starts fast.
+Long steps report progress on stderr (:class:`StderrProgress`): a Rich bar on a terminal, plain lines otherwise;
+``--quiet`` silences it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
+import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from netad import thresholds
 from netad.errors import NetadInputError
 
-app = typer.Typer(
+
+class _CompactHelp:
+    """Help with short type names: flags show none (``<bool>`` made ``--peers true`` look valid), other options
+    ``INT``, ``TEXT``, ``PATH``..., so every option name stays whole at 80 columns."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "param_type_name", "") == "option" and param.metavar is None:
+                param.metavar = _short_metavar(param)
+        return params
+
+
+class NetadCommand(_CompactHelp, TyperCommand):
+    """A netad subcommand (Typer's, with :class:`_CompactHelp`)."""
+
+
+class NetadGroup(_CompactHelp, TyperGroup):
+    """The ``netad`` command group (Typer's, with :class:`_CompactHelp`)."""
+
+
+def _short_metavar(param: Any) -> str:
+    """``""`` for a flag, else INT / FLOAT / PATH / TEXT from the option's annotation (``list[X]``: X's)."""
+    if getattr(param, "is_flag", False):
+        return ""
+    described = getattr(param, "type_descriptor", None)
+    if described is None:
+        return "TEXT"
+    if described.is_path:
+        return "PATH"
+    annotation = described.annotation
+    if described.is_list:
+        annotation = (get_args(annotation) or (str,))[0]
+    return {int: "INT", float: "FLOAT", bool: "BOOL", Path: "PATH"}.get(annotation, "TEXT")
+
+
+class _Typer(typer.Typer):
+    """``typer.Typer`` whose commands use :class:`NetadCommand`."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", NetadCommand)
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(
+    cls=NetadGroup,
     help="netad: anomaly and intrusion detection on network-flow data.",
     no_args_is_help=True,
     add_completion=False,
@@ -34,6 +86,195 @@ if not stdout.is_terminal:  # piped or captured: do not squeeze the leaderboard 
 stderr = Console(stderr=True)
 
 
+def _say(message: str, style: str | None = None) -> None:
+    """One message line on stderr; its text is never read as Rich markup (``pyod[audio]`` stays as typed)."""
+    stderr.print(escape(message) if style is None else f"[{style}]{escape(message)}[/]", highlight=False)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from netad import __version__
+
+        stdout.print(__version__, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the netad version and exit.")
+    ] = False,
+) -> None:
+    """netad: anomaly and intrusion detection on network-flow data."""
+
+
+# -- progress on stderr -------------------------------------------------------------------------------------
+PROGRESS_SECONDS = float(os.environ.get("NETAD_PROGRESS_SECONDS", "5"))
+"""Without a terminal, a progress line at most this often (plus every phase, first/last epoch and job)."""
+
+
+class StderrProgress(logging.Handler):
+    """Renders :mod:`netad.progress` events and finished benchmark jobs on stderr.
+
+    On a terminal: one Rich progress display (a bar per training run and one for the jobs), phases printed above
+    it. Otherwise plain lines prefixed with the time since the command started: every phase, training start and
+    end, every finished job, and epoch / in-epoch lines at most every ``interval`` seconds (the first and last
+    epoch always), so a log file shows a sign of life at least every few seconds of training.
+    """
+
+    def __init__(self, console: Console, live: bool | None = None, interval: float = PROGRESS_SECONDS):
+        super().__init__(logging.INFO)
+        self.console, self.interval = console, interval
+        self.live = console.is_terminal if live is None else live
+        self.started = time.monotonic()
+        self.last_line = -math.inf
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+        self._jobs: dict[str, Any] = {}
+        self.n_jobs = self.n_done = 0
+
+    # rendering helpers
+    def _display(self) -> Any:
+        if self._bar is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(), console=self.console, transient=False,
+            )  # fmt: skip
+            self._bar.start()
+        return self._bar
+
+    def line(self, text: str) -> None:
+        """A plain progress line (above the bar on a terminal)."""
+        self.last_line = time.monotonic()
+        if self.live:
+            self._display().console.print(escape(text), highlight=False)
+        else:
+            elapsed = _clock(time.monotonic() - self.started)
+            self.console.print(f"[{elapsed}] {text}", highlight=False, markup=False, soft_wrap=True)
+
+    def _due(self) -> bool:
+        return time.monotonic() - self.last_line >= self.interval
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            event = getattr(record, "netad_progress", None)
+            if event is None:
+                self.line(record.getMessage())
+            elif self.live:
+                self._live_event(event)
+            else:
+                self._plain_event(event)
+        except Exception:  # noqa: BLE001 - progress must never break the work it reports on
+            self.handleError(record)
+
+    def _plain_event(self, event: Any) -> None:
+        if event.kind in ("phase", "start", "end"):
+            self.line(event.message)
+        elif event.kind == "epoch" and (event.step in (1, event.total) or self._due()):
+            self.line(event.message)
+        elif event.kind == "batch" and self._due():
+            self.line(event.message)
+
+    def _live_event(self, event: Any) -> None:
+        if event.kind == "phase":
+            self.line(event.message)
+            return
+        bar = self._display()
+        key = event.task or "training"
+        if event.kind == "start":
+            self._tasks[key] = bar.add_task(f"training {key}", total=event.total, status="")
+            self.line(event.message)
+        elif key not in self._tasks:
+            return
+        elif event.kind == "epoch":
+            losses = "  ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
+            status = f"epoch {event.step}/{event.total}  {losses}  ETA {_clock(event.eta)}"
+            bar.update(self._tasks[key], completed=event.step, status=status)
+        elif event.kind == "batch" and event.total:
+            bar.update(self._tasks[key], completed=event.epoch + event.step / event.total)
+        elif event.kind == "end":
+            bar.remove_task(self._tasks.pop(key))
+            self.line(event.message)
+
+    # benchmark jobs
+    def jobs_planned(self, n_jobs: int, what: str) -> None:
+        """``running 15 jobs (nsl-kdd / novelty) ...`` and, on a terminal, a bar over them."""
+        self.n_jobs, self.n_done = n_jobs, 0
+        self.line(f"running {_count(n_jobs, 'job')} ({what}) ...")
+        if self.live:
+            self._jobs["task"] = self._display().add_task("jobs", total=n_jobs, status="")
+
+    def job_done(self, job: Any, result: Any) -> None:
+        """One line per finished job, as it finishes (its F1 and AUROC at the first threshold strategy)."""
+        self.n_done += 1
+        if "task" in self._jobs:
+            self._bar.advance(self._jobs["task"])
+        width = len(str(self.n_jobs))
+        where = f"[{self.n_done:>{width}}/{self.n_jobs}] {job.detector}" + (f"[{job.variant}]" if job.variant else "")
+        where += f" · {job.dataset} · seed {job.seed}"
+        if result.error:
+            self.line(f"{where}: FAILED {result.error}")
+            return
+        first = result.rows[0] if result.rows else {}
+        numbers = ", ".join(
+            f"{label} {first[key]:.3f}" for key, label in (("f1", "F1"), ("auroc", "AUROC"))
+            if isinstance(first.get(key), float) and first[key] == first[key]
+        )  # fmt: skip
+        if numbers and first.get("threshold_strategy"):
+            numbers += f" ({first['threshold_strategy']})"
+        fit = f"fit {first['fit_seconds']:.1f} s" if "fit_seconds" in first else ""
+        self.line(f"{where}: {', '.join(p for p in (numbers, fit) if p)}")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        super().close()
+
+
+def _clock(seconds: float | None) -> str:
+    from netad.progress import format_seconds
+
+    return format_seconds(seconds)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 job``, ``15 jobs``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+@contextlib.contextmanager
+def _progress_on_stderr(quiet: bool) -> Iterator[StderrProgress | None]:
+    """Show :mod:`netad.progress` events on stderr for the duration of a command (nothing with ``quiet``)."""
+    from netad.progress import LOGGER_NAME
+
+    logger = logging.getLogger(LOGGER_NAME)
+    saved = logger.level, logger.propagate
+    if quiet:
+        logger.setLevel(logging.WARNING)  # silent even under --verbose
+        try:
+            yield None
+        finally:
+            logger.setLevel(saved[0])
+        return
+    handler = StderrProgress(stderr)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # shown once, here, not again by --verbose's root handler
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        handler.close()
+
+
+_QUIET_HELP = "No progress on stderr (results, paths and errors still show)."
+
+
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn NetadInputError (bad files, columns, options) into a one-line message and exit code 2."""
 
@@ -42,10 +283,10 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except NetadInputError as exc:
-            stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
+            stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
         except FileNotFoundError as exc:
-            stderr.print(f"[bold red]error:[/] file not found: {exc.filename or exc}", highlight=False)
+            stderr.print(f"[bold red]error:[/] file not found: {escape(str(exc.filename or exc))}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -84,6 +325,8 @@ def _parse_detector_params(items: list[str] | None) -> dict[str, dict[str, Any]]
 def _fmt(mean: float, std: float, digits: int = 3) -> str:
     if mean != mean:  # NaN
         return "n/a"
+    if std != std:  # one seed: no spread measured, say so instead of "± 0.000"
+        return f"{mean:.{digits}f} (n=1)"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
@@ -105,9 +348,9 @@ def _leaderboard(summary: Any, title: str) -> Table:
     ordered = summary.sort_values(["dataset", "threshold_strategy", "f1_mean"], ascending=[True, True, False])
     for _, row in ordered.iterrows():
         tag = thresholds.test_data_tag(row["threshold_strategy"])
-        strategy = row["threshold_strategy"] + (f" [{tag}]" if tag else "")
+        strategy = escape(row["threshold_strategy"] + (f" [{tag}]" if tag else ""))
         table.add_row(
-            row["dataset"],
+            escape(row["dataset"]),
             escape(row["detector"] + (f"[{row['variant']}]" if row.get("variant") else "")),
             strategy,
             _fmt(row["f1_mean"], row["f1_std"]),
@@ -120,6 +363,35 @@ def _leaderboard(summary: Any, title: str) -> Table:
     return table
 
 
+_PREPROCESS_HELP = (
+    "FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard, scaler=minmax or scaler=robust; log1p=true; ..."
+)
+
+# options several commands share, declared once
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=_QUIET_HELP)]
+MaxTrainOption = Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")]
+DataPathOption = Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")]
+PreprocessOption = Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)]
+BackendOption = Annotated[
+    str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
+        "default: a private local Ray instance.",
+    ),
+]
+
+DATASET_NAMES = (
+    "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "kddcup99", "kddcup99-dagmm", "cicids2017",
+    "cicids2017-improved", "iot23", "iot23-candc", "iot23-ddos", "iot23-portscan",
+)  # fmt: skip
+"""Every registered dataset (help text only; a test keeps it equal to netad.datasets' registry)."""
+
+
 @app.command()
 @_user_errors
 def bench(
@@ -128,8 +400,7 @@ def bench(
         typer.Option(
             "--dataset",
             "-d",
-            help="Dataset name(s), comma-separated: nsl-kdd, unsw-nb15, kddcup99, cicids2017, iot23, "
-            "nsl-kdd-sample, csv:PATH.",
+            help=f"Dataset name(s), comma-separated: {', '.join(DATASET_NAMES)}, csv:PATH (see `netad datasets`).",
         ),
     ] = "nsl-kdd-sample",
     detectors: Annotated[
@@ -189,32 +460,22 @@ def bench(
         list[str] | None,
         typer.Option(
             "--preprocess-option",
-            help="FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard|minmax|robust, log1p=true, ...",
+            help=_PREPROCESS_HELP,
         ),
     ] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel jobs (joblib); -1 = all cores.")] = -1,
-    backend: Annotated[
-        str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
-    ] = "joblib",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
-            "default: a private local Ray instance.",
-        ),
-    ] = None,
+    backend: BackendOption = "joblib",
+    address: AddressOption = None,
     plots: Annotated[
         bool, typer.Option("--plots", help="Write score histograms with the threshold, ROC and PR curves (PNG).")
     ] = False,
     no_scores: Annotated[bool, typer.Option("--no-scores", help="Do not save per-row test scores.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Benchmark detectors on a dataset: leaderboard (mean ± std over seeds) + a run directory."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from netad.bench import run
 
     dataset_options = _parse_assignments(dataset_option, "--dataset-option")
@@ -229,23 +490,8 @@ def bench(
     except ValueError:
         raise NetadInputError(f"--seeds {seeds!r}: expected integers separated by commas") from None
 
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=stderr, transient=False, disable=not stderr.is_terminal and not verbose,
-    )  # fmt: skip
-    state: dict[str, Any] = {}
-
-    def on_plan(jobs: list[Any]) -> None:
-        stderr.print(f"running {len(jobs)} jobs ({dataset} / {protocol}) ...", highlight=False)
-        state["task"] = progress.add_task("jobs", total=len(jobs))
-        progress.start()
-
-    def on_done(job: Any, result: Any) -> None:
-        progress.advance(state["task"])
-        if result.error:
-            stderr.print(f"[yellow]job {job.key} failed:[/] {result.error}", highlight=False)
-
-    try:
+    with _progress_on_stderr(quiet) as shown:
+        on_plan, on_done = _job_callbacks(shown, f"{dataset} / {protocol}")
         result = run(
             dataset, detectors, seed_list, protocol, ",".join(threshold), out,
             detector_params=_parse_detector_params(param),
@@ -255,19 +501,35 @@ def bench(
             save_scores=not no_scores, overwrite=overwrite,
             on_done=on_done, on_plan=on_plan, backend=backend, address=address,
         )  # fmt: skip
-    finally:
-        progress.stop()
     if not result.summary.empty:
         stdout.print(_leaderboard(result.summary, f"netad bench — {protocol} protocol, seeds {seeds}"))
-    stderr.print(f"run directory: {result.run_dir}", highlight=False)
+    for warning in result.warnings:  # shown even with --quiet
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    _say(f"run directory: {result.run_dir}")
     if plots and result.run_dir is not None and not no_scores:
         from netad.bench.figures import write_figures
 
         figures = write_figures(result.run_dir)
-        stderr.print(f"{len(figures)} figures in {result.run_dir / 'figures'}", highlight=False)
+        _say(f"{len(figures)} figures in {result.run_dir / 'figures'}")
     if result.errors:
         stderr.print(f"[red]{len(result.errors)} job(s) failed[/]; see config.json")
         raise typer.Exit(1)
+
+
+def _job_callbacks(shown: StderrProgress | None, what: str) -> tuple[Callable[..., None], Callable[..., None]]:
+    """``on_plan`` / ``on_done`` for netad.bench: progress per finished job; failures are reported even when quiet."""
+
+    def on_plan(jobs: list[Any]) -> None:
+        if shown is not None:
+            shown.jobs_planned(len(jobs), what)
+
+    def on_done(job: Any, result: Any) -> None:
+        if shown is not None:
+            shown.job_done(job, result)
+        elif result.error:
+            _say(f"job {job.key} failed: {result.error}", "yellow")
+
+    return on_plan, on_done
 
 
 @app.command()
@@ -286,12 +548,12 @@ def datasets(
         top = ", ".join(f"{k} {v:,}" for k, v in list(balance.items())[:4])
         paths = entry.get("paths") or []
         table.add_row(
-            entry["name"],
+            escape(entry["name"]),
             "yes" if entry.get("found") else "no",
             f"{entry['rows']:,}" if entry.get("rows") is not None else "",
             f"{entry['attacks']:,}" if entry.get("attacks") is not None else "",
-            top,
-            str(Path(paths[0]).parent) if paths else entry.get("hint", ""),
+            escape(top),
+            escape(str(Path(paths[0]).parent) if paths else entry.get("hint", "")),
         )
     stdout.print(table)
 
@@ -300,7 +562,14 @@ def datasets(
 @_user_errors
 def detectors(
     peers: Annotated[
-        bool, typer.Option("--peers", help="Also list the installed PyOD/DeepOD detectors (pyod:NAME, deepod:NAME).")
+        bool,
+        typer.Option(
+            "--peers", help="Also list the installed PyOD/DeepOD detectors that take a flow table (pyod:NAME, ...)."
+        ),
+    ] = False,
+    all_peers: Annotated[
+        bool,
+        typer.Option("--all", help="With --peers: also the graph, time-series, audio and other non-table models."),
     ] = False,
 ) -> None:
     """List registered detectors (and, with --peers, the PyOD/DeepOD ones `netad bench` can run)."""
@@ -310,25 +579,42 @@ def detectors(
     table.add_column("name")
     table.add_column("description")
     for name, description in available().items():
-        table.add_row(name, description)
+        table.add_row(escape(name), escape(description))
     if peers:
-        from netad.detectors.peers import INSTALL_HINT, available_peers
-
-        found = available_peers()
-        for name, supervision in found.items():
-            table.add_row(name, f"peer ({supervision})")
-        for library, hint in INSTALL_HINT.items():
-            if not any(name.startswith(f"{library}:") for name in found):
-                stderr.print(f"{library} is not installed; to list and run its detectors: {hint}", highlight=False)
+        _add_peer_rows(table, all_peers)
+    elif all_peers:
+        raise NetadInputError("--all lists the non-table peer models: use it with --peers")
     stdout.print(table)
+
+
+def _add_peer_rows(table: Table, all_peers: bool) -> None:
+    """Peer rows: by default only models that take a flow table (with their supervision); ``all_peers`` adds
+    the rest, marked with the input they need."""
+    from netad.detectors.peers import INSTALL_HINT, available_peers, peer_input
+
+    found = available_peers()
+    hidden = 0
+    for name, supervision in found.items():
+        kind = peer_input(name)
+        if kind == "table":
+            table.add_row(escape(name), f"peer, {supervision}")
+        elif all_peers:
+            table.add_row(escape(name), escape(f"peer, {supervision}; needs {kind} input: not for flow tables"))
+        else:
+            hidden += 1
+    if hidden:
+        _say(f"{_count(hidden, 'peer model')} for graph, time-series, audio or embedding input not shown (--all)")
+    for library, hint in INSTALL_HINT.items():
+        if not any(name.startswith(f"{library}:") for name in found):
+            _say(f"{library} is not installed; to list and run its detectors: {hint}")
 
 
 @app.command()
 def version() -> None:
-    """Print the netad version."""
+    """Print the netad version (also: netad --version)."""
     from netad import __version__
 
-    stdout.print(__version__)
+    stdout.print(__version__, highlight=False)
 
 
 def _sweep_table(table: Any, title: str) -> Table:
@@ -341,10 +627,8 @@ def _sweep_table(table: Any, title: str) -> Table:
     for column in columns:
         left = column in ("dataset", "detector", "variant", "threshold")
         out.add_column(column, justify="left" if left else "right", no_wrap=True)
-    from rich.markup import escape
-
     for _, row in table.iterrows():
-        cells = [escape(row["dataset"]), row["detector"]] if several else []
+        cells = [escape(row["dataset"]), escape(row["detector"])] if several else []
         tag = thresholds.test_data_tag(row["threshold_strategy"])
         strategy = row["threshold_strategy"] + (f" \\[{tag}]" if tag else "")
         cells += [
@@ -375,25 +659,15 @@ def sweep(
         typer.Option("--set", help="Override a setting KEY=VALUE (repeatable): max_train=5000, params.epochs=3."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the variants and jobs; run nothing.")] = False,
-    backend: Annotated[
-        str, typer.Option("--backend", help="Where jobs run: joblib (this machine) or ray (a Ray cluster).")
-    ] = "joblib",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="--backend ray: cluster address (auto, HOST:6379, ray://HOST:10001); "
-            "default: a private local Ray instance.",
-        ),
-    ] = None,
+    backend: BackendOption = "joblib",
+    address: AddressOption = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw the metric-vs-parameter plots.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow writing into a non-empty --out.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run a parameter sweep from a file: one job per variant and seed; sweep.csv (mean ± std) and plots."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from netad.bench.sweep import describe_jobs, load_config, run_sweep
 
     loaded = load_config(config, _parse_assignments(set_, "--set"))
@@ -405,33 +679,16 @@ def sweep(
             f"variant(s) x {len(loaded.seeds)} seed(s)"
         )
         strategies = ", ".join(loaded.thresholds)
-        stdout.print(f"{len(loaded.jobs())} jobs = {counts}; thresholds {strategies}", highlight=False)
+        stdout.print(f"{_count(len(loaded.jobs()), 'job')} = {counts}; thresholds {strategies}", highlight=False)
         return
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=stderr, transient=False, disable=not stderr.is_terminal and not verbose,
-    )  # fmt: skip
-    state: dict[str, Any] = {}
-
-    def on_plan(jobs: list[Any]) -> None:
-        stderr.print(f"sweep {loaded.name}: running {len(jobs)} jobs ...", highlight=False)
-        state["task"] = progress.add_task("jobs", total=len(jobs))
-        progress.start()
-
-    def on_done(job: Any, result: Any) -> None:
-        progress.advance(state["task"])
-        if result.error:
-            stderr.print(f"[yellow]job {job.key} failed:[/] {result.error}", highlight=False)
-
-    try:
+    with _progress_on_stderr(quiet) as shown:
+        on_plan, on_done = _job_callbacks(shown, f"sweep {loaded.name}")
         result = run_sweep(loaded, out, n_jobs=n_jobs, overwrite=overwrite, plots=not no_plots, on_done=on_done,
                            on_plan=on_plan, backend=backend, address=address)  # fmt: skip
-    finally:
-        progress.stop()
     if not result.table.empty:
         seeds = ",".join(str(s) for s in loaded.seeds)
         stdout.print(_sweep_table(result.table, f"netad sweep {loaded.name} — {loaded.protocol}, seeds {seeds}"))
-    stderr.print(f"run directory: {result.run_dir} (sweep.csv, plots/)", highlight=False)
+    _say(f"run directory: {result.run_dir} (sweep.csv, plots/)")
     if result.errors:
         stderr.print(f"[red]{len(result.errors)} job(s) failed[/]; see config.json")
         raise typer.Exit(1)
@@ -453,9 +710,6 @@ def _single_job(
     )[0]  # fmt: skip
 
 
-_PREPROCESS_HELP = "FlowPreprocessor option KEY=VALUE (repeatable): scaler=standard|minmax|robust, log1p=true, ..."
-
-
 @app.command()
 @_user_errors
 def explain(
@@ -472,9 +726,9 @@ def explain(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
     ] = None,
-    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
-    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
-    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
     n_alerts: Annotated[int, typer.Option("--n-alerts", help="Explain this many top-scoring test alerts.")] = 50,
     top_k: Annotated[int, typer.Option("--top-k", help="Contributing features listed per alert.")] = 5,
     method: Annotated[str, typer.Option("--method", help="SHAP explainer: auto, permutation, exact, kernel.")] = "auto",
@@ -485,22 +739,28 @@ def explain(
         int | None, typer.Option("--max-evals", help="Model evaluations per alert (permutation explainer).")
     ] = None,
     plot: Annotated[str, typer.Option("--plot", help="Summary plot: bar or beeswarm.")] = "bar",
-    group_categories: Annotated[
+    no_group_categories: Annotated[
         bool,
-        typer.Option("--group-categories/--no-group-categories", help="Sum one-hot columns into their source column."),
-    ] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+        typer.Option(
+            "--no-group-categories",
+            help="Keep one-hot columns apart (default: each one's SHAP value is summed into its source column).",
+        ),
+    ] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Explain a detector's top test alerts with SHAP: summary plot, mean |SHAP| per feature, top features per alert."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     from netad.explain import explain_alerts
 
     job = _single_job(dataset, detector, protocol, seed, param, max_train, data_path, preprocess_option, threshold)
-    stderr.print(f"fitting {detector} on {dataset} ({protocol}, seed {seed}), explaining alerts ...", highlight=False)
-    result = explain_alerts(
-        job, n_alerts=n_alerts, threshold=threshold, method=method, n_background=n_background, max_evals=max_evals,
-        group_categories=group_categories, top_k=top_k, plot=plot, out_dir=out,
-    )  # fmt: skip
+    with _progress_on_stderr(quiet) as shown:
+        if shown is not None:
+            shown.line(f"explaining {detector}'s top alerts on {dataset} ({protocol}, seed {seed})")
+        result = explain_alerts(
+            job, n_alerts=n_alerts, threshold=threshold, method=method, n_background=n_background,
+            max_evals=max_evals, group_categories=not no_group_categories, top_k=top_k, plot=plot, out_dir=out,
+        )  # fmt: skip
     importance = Table(
         title=f"mean |SHAP| over {len(result.alerts)} alerts ({result.explanation.method}; "
         f"{result.threshold_strategy} threshold {result.threshold:.4g})",
@@ -509,7 +769,9 @@ def explain(
     for column, justify in (("rank", "right"), ("feature", "left"), ("mean |SHAP|", "right"), ("mean SHAP", "right")):
         importance.add_column(column, justify=justify)  # type: ignore[arg-type]
     for _, row in result.explanation.mean_abs().head(15).iterrows():
-        importance.add_row(str(row["rank"]), row["feature"], f"{row['mean_abs_shap']:.4g}", f"{row['mean_shap']:.4g}")
+        importance.add_row(
+            str(row["rank"]), escape(row["feature"]), f"{row['mean_abs_shap']:.4g}", f"{row['mean_shap']:.4g}"
+        )
     stdout.print(importance)
     alerts = Table(title="top alerts", title_justify="left")
     for column in ("alert", "row", "category", "score", "top features (SHAP)"):
@@ -517,12 +779,12 @@ def explain(
     for i, (_, row) in enumerate(result.alerts.head(10).iterrows()):
         top = result.explanation.top_features(3)[i]
         alerts.add_row(
-            str(i + 1), str(row["row"]), row["attack_category"], f"{row['score']:.4g}",
-            ", ".join(f"{name} {value:+.3g}" for name, value in top),
+            str(i + 1), str(row["row"]), escape(row["attack_category"]), f"{row['score']:.4g}",
+            escape(", ".join(f"{name} {value:+.3g}" for name, value in top)),
         )  # fmt: skip
     stdout.print(alerts)
     for name, path in result.files.items():
-        stderr.print(f"{name}: {path}", highlight=False)
+        _say(f"{name}: {path}")
 
 
 @app.command()
@@ -538,9 +800,9 @@ def latent_plot(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
     ] = None,
-    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
-    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
-    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
     method: Annotated[str, typer.Option("--method", help="2-D projection: tsne, umap (umap-learn), pca.")] = "tsne",
     space: Annotated[
         str, typer.Option("--space", help="auto (latent code when the detector has one), latent or input.")
@@ -548,14 +810,15 @@ def latent_plot(
     n_samples: Annotated[
         int, typer.Option("--n-samples", help="Test rows drawn (stratified by attack category).")
     ] = 3000,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Map test flows through a detector's latent space (AE bottleneck, VAE mean) to 2-D, coloured by category."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     import numpy as np
 
-    from netad.bench.job import fit_job
-    from netad.plots import PROJECTIONS, SPACES
+    from netad.pipeline import fit_job
+    from netad.plots import PROJECTION_NAMES, PROJECTIONS, SPACES
     from netad.plots import latent_plot as draw
 
     if method not in PROJECTIONS:
@@ -565,19 +828,20 @@ def latent_plot(
     if n_samples < 5:
         raise NetadInputError(f"--n-samples {n_samples}: need at least 5 rows")
     job = _single_job(dataset, detector, protocol, seed, param, max_train, data_path, preprocess_option)
-    stderr.print(f"fitting {detector} on {dataset} ({protocol}, seed {seed}) ...", highlight=False)
-    fitted = fit_job(job)
-    test = fitted.split.test
-    result = draw(fitted.detector, fitted.preprocessor.transform(test.features), test.attack_category, out,
-                  method=method, space=space, n_samples=n_samples, random_state=seed)  # fmt: skip
-    table = Table(title=f"{method} of the {result.space} space ({result.embedding.shape[1]}-d)", title_justify="left")
+    with _progress_on_stderr(quiet):
+        fitted = fit_job(job)
+        test = fitted.split.test
+        result = draw(fitted.detector, fitted.preprocessor.transform(test.features), test.attack_category, out,
+                      method=method, space=space, n_samples=n_samples, random_state=seed)  # fmt: skip
+    title = f"{PROJECTION_NAMES[method]} of the {result.space} space ({result.embedding.shape[1]}-d)"
+    table = Table(title=title, title_justify="left")
     table.add_column("attack category")
     table.add_column("rows drawn", justify="right")
     categories, counts = np.unique(result.categories, return_counts=True)
     for category, count in sorted(zip(categories, counts, strict=True), key=lambda pair: -pair[1]):
-        table.add_row(str(category), f"{count:,}")
+        table.add_row(escape(str(category)), f"{count:,}")
     stdout.print(table)
-    stderr.print(f"plot: {result.path}", highlight=False)
+    _say(f"plot: {result.path}")
 
 
 @app.command()
@@ -598,25 +862,30 @@ def train(
         str,
         typer.Option("--threshold", "-t", help="Threshold strategy chosen on validation: p99, p97, best-f1, ..."),
     ] = "p99",
-    max_train: Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")] = None,
-    data_path: Annotated[Path | None, typer.Option("--data-path", help="Dataset file or directory.")] = None,
-    preprocess_option: Annotated[list[str] | None, typer.Option("--preprocess-option", help=_PREPROCESS_HELP)] = None,
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the model in a non-empty --out.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit one detector, set its threshold on validation, measure it on test, and save it for `netad score`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    from netad.persist import train_model
+    from netad.pipeline import train_model
 
     # NAME=VALUE (or DETECTOR.NAME=VALUE as in `netad bench`)
     scoped = [
         item if item.split("=", 1)[0].startswith(f"{detector}.") else f"{detector}.{item}" for item in param or []
     ]
     job = _single_job(dataset, detector, protocol, seed, scoped, max_train, data_path, preprocess_option, threshold)
-    stderr.print(f"training {detector} on {dataset} ({protocol}, seed {seed}) ...", highlight=False)
-    trained = train_model(job, out, overwrite=overwrite)
+    with _progress_on_stderr(quiet) as shown:
+        if shown is not None:
+            shown.line(f"training {detector} on {dataset} ({protocol}, seed {seed})")
+        trained = train_model(job, out, overwrite=overwrite)
     table = Table(
-        title=f"{detector} on {dataset} — test part ({trained.n_test:,} rows; {trained.n_train:,} training rows)",
+        title=escape(
+            f"{detector} on {dataset} — test part ({trained.n_test:,} rows; {trained.n_train:,} training rows)"
+        ),
         title_justify="left",
     )
     for column in ("threshold", "precision", "recall", "F1", "AUROC", "AUPRC", "fit s"):
@@ -627,7 +896,9 @@ def train(
             "precision", "recall", "f1", "auroc", "auprc")), f"{trained.fit_seconds:.2f}",
     )  # fmt: skip
     stdout.print(table)
-    stderr.print(f"model saved to {trained.path}", highlight=False)
+    for warning in trained.warnings:  # shown even with --quiet
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    _say(f"model saved to {trained.path}")
 
 
 @app.command()
@@ -650,7 +921,7 @@ def score(
         int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Score a flow file with a saved model, in bounded memory, into a parquet file."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -677,19 +948,14 @@ def score(
         )  # fmt: skip
     if report.ignored_columns:
         shown = ", ".join(report.ignored_columns[:20]) + (" ..." if len(report.ignored_columns) > 20 else "")
-        stderr.print(
-            f"ignored {len(report.ignored_columns)} column(s) the model does not use: {shown}", highlight=False
-        )
+        _say(f"ignored {len(report.ignored_columns)} column(s) the model does not use: {shown}")
     if report.rows_skipped:
         detail = ", ".join(f"{c!r}: {n:,}" for c, n in sorted(report.skipped_by_column.items(), key=lambda kv: -kv[1]))
-        stderr.print(
-            f"[yellow]skipped {report.rows_skipped:,} row(s)[/] with NaN/Inf/empty values (per column: {detail})",
-            highlight=False,
-        )
+        _say(f"skipped {report.rows_skipped:,} row(s) with NaN/Inf/empty values (per column: {detail})", "yellow")
     if report.unknown_categories:
         detail = ", ".join(f"{c!r}: {n:,}" for c, n in report.unknown_categories.items())
-        stderr.print(f"rows with categories never seen in training (scored as unknown): {detail}", highlight=False)
-    table = Table(title=f"netad score — {model.detector_name} ({model_dir})", title_justify="left")
+        _say(f"rows with categories never seen in training (scored as unknown): {detail}")
+    table = Table(title=escape(f"netad score — {model.detector_name} ({model_dir})"), title_justify="left")
     for column in ("rows read", "scored", "flagged", "skipped", "rows/s"):
         table.add_column(column, justify="right")
     table.add_row(
@@ -697,7 +963,7 @@ def score(
         f"{report.rows_per_second:,.0f}",
     )  # fmt: skip
     stdout.print(table)
-    stderr.print(f"scores: {report.output}" + (f" (top features: {report.attribution})" if top_features else ""))
+    _say(f"scores: {report.output}" + (f" (top features: {report.attribution})" if top_features else ""))
 
 
 @app.command()
@@ -713,7 +979,7 @@ def flows(
     active_timeout: Annotated[int, typer.Option("--active-timeout", help="Seconds after which a flow is cut.")] = 120,
     bpf: Annotated[str | None, typer.Option("--bpf", help="BPF filter applied to the packets, e.g. 'tcp'.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Meter a packet capture into flows with CIC-IDS-2017 features (NFStream), for `netad score`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
@@ -723,7 +989,7 @@ def flows(
         pcap, out, fill_missing=fill_missing, overwrite=overwrite, idle_timeout=idle_timeout,
         active_timeout=active_timeout, bpf_filter=bpf,
     )  # fmt: skip
-    table = Table(title=f"netad flows — {pcap}", title_justify="left")
+    table = Table(title=escape(f"netad flows — {pcap}"), title_justify="left")
     for column in ("flows", "packets", "payload bytes", "seconds"):
         table.add_column(column, justify="right")
     table.add_row(f"{report.flows:,}", f"{report.packets:,}", f"{report.payload_bytes:,}", f"{report.seconds:.2f}")
@@ -734,10 +1000,10 @@ def flows(
         highlight=False,
     )
     if report.filled:
-        stderr.print(
-            f"[yellow]filled {len(report.filled)} column(s) not computed with {fill_missing:g}[/] (recorded in the "
+        _say(
+            f"filled {len(report.filled)} column(s) not computed with {fill_missing:g} (recorded in the "
             f"file's netad.flows metadata): {', '.join(report.filled)}",
-            highlight=False,
+            "yellow",
         )
     else:
         stderr.print(
@@ -746,7 +1012,7 @@ def flows(
             "row checked)",
             highlight=False,
         )
-    stderr.print(f"flows: {report.output}", highlight=False)
+    _say(f"flows: {report.output}")
 
 
 @app.command()
@@ -769,8 +1035,8 @@ def dashboard(
 
     server = make_server(run_dirs, host, port, max_points)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        stderr.print(f"[yellow]listening on {host}: anyone who can reach it can read these runs[/]", highlight=False)
-    stderr.print(f"netad dashboard on {server.url} ({len(run_dirs)} run(s)); Ctrl-C to stop", highlight=False)
+        _say(f"listening on {host}: anyone who can reach it can read these runs", "yellow")
+    _say(f"netad dashboard on {server.url} ({len(run_dirs)} run(s)); Ctrl-C to stop")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -787,14 +1053,14 @@ def report(
         Path | None, typer.Option("--out", "-o", help="HTML file to write (default RUN_DIR/report.html).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write one self-contained HTML report of a run (tables, plots, config) that opens offline."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     from netad.report import write_report
 
     path = write_report(run_dir, out, overwrite=overwrite)
-    stderr.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
+    _say(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @app.command()
@@ -824,9 +1090,9 @@ def serve(
         raise NetadInputError('netad serve needs the serve extra: pip install "netad[serve]"') from None
 
     if host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
-        stderr.print(f"[yellow]warning:[/] serving on {host} without --api-key: anyone who reaches it can score")
+        _say(f"warning: serving on {host} without --api-key: anyone who reaches it can score", "yellow")
     service = create_app(model_dir, api_key=api_key, max_rows=max_rows, max_body_mb=max_body_mb, n_threads=threads)
-    stderr.print(f"serving {model_dir} on http://{host}:{port} (docs: /docs)", highlight=False)
+    _say(f"serving {model_dir} on http://{host}:{port} (docs: /docs)")
     uvicorn.run(service, host=host, port=port, log_level="info" if verbose else "warning")
 
 

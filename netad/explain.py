@@ -177,10 +177,39 @@ def explain_scores(
             if evals < 2 * n_features + 1:
                 raise NetadInputError(f"max_evals={evals} is below 2 x features + 1 = {2 * n_features + 1}")
             explainer = shap.PermutationExplainer(score, masker, seed=random_state)
-            result = explainer(X, max_evals=evals, silent=True)
+            result = _explain_in_chunks(lambda rows: explainer(rows, max_evals=evals, silent=True), X)
         values = np.asarray(result.values, dtype=np.float64)
         base = np.broadcast_to(np.asarray(result.base_values, dtype=np.float64), (len(X),)).copy()
     return Explanation(values, base, X.astype(np.float64), names, scores, method)
+
+
+SHAP_CHUNK_ROWS = 10
+"""Rows per permutation-explainer call, so long explanations report progress between calls."""
+
+
+@dataclass
+class _Values:
+    values: np.ndarray
+    base_values: np.ndarray
+
+
+def _explain_in_chunks(explain: Any, X: np.ndarray) -> _Values:
+    """``explain(X)`` run on ``SHAP_CHUNK_ROWS`` rows at a time with a progress line after each chunk.
+
+    The same numbers as one call: shap's permutation explainer seeds numpy once, at construction, and then
+    draws each row's permutations in turn, so row order (kept here) fixes every draw.
+    """
+    from netad.progress import phase
+
+    values, base = [], []
+    for start in range(0, len(X), SHAP_CHUNK_ROWS):
+        rows = X[start : start + SHAP_CHUNK_ROWS]
+        part = explain(rows)
+        values.append(np.asarray(part.values, dtype=np.float64))
+        base.append(np.broadcast_to(np.asarray(part.base_values, dtype=np.float64), (len(rows),)))
+        if len(X) > SHAP_CHUNK_ROWS:
+            phase(f"SHAP: {min(start + SHAP_CHUNK_ROWS, len(X))}/{len(X)} rows explained")
+    return _Values(np.concatenate(values), np.concatenate(base))
 
 
 def summary_plot(explanation: Explanation, path: str | Path, kind: str = "bar", max_display: int = 20) -> Path:
@@ -200,7 +229,12 @@ def summary_plot(explanation: Explanation, path: str | Path, kind: str = "bar", 
         else:
             shap.plots.beeswarm(explanation.to_shap(), max_display=max_display, show=False)
         figure = plt.gcf()  # shap draws on the current figure
-        figure.suptitle(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows")
+        ax = figure.axes[0]
+        if kind == "bar":  # shap writes each bar's value after its end: widen the axis so the largest one fits
+            low, high = ax.get_xlim()
+            ax.set_xlim(low, high + 0.14 * (high - low))
+        # a title on the axes, not a figure suptitle, which shap's tall figure leaves far above the bars
+        ax.set_title(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows", fontsize=12)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=120, bbox_inches="tight")
     finally:
@@ -268,7 +302,8 @@ def explain_alerts(
     ``alerts_top_features.csv`` and ``shap_values.csv``. ``fitted``: a ``fit_job(job)`` result to reuse.
     """
     from netad import thresholds
-    from netad.bench.job import choose_threshold, fit_job, fit_scores
+    from netad.pipeline import choose_threshold, fit_job, fit_scores
+    from netad.progress import phase
 
     if n_alerts < 1:
         raise NetadInputError(f"n_alerts must be >= 1, got {n_alerts}")
@@ -277,6 +312,7 @@ def explain_alerts(
     _shap()  # fail before fitting when the extra is missing
     fitted = fitted if fitted is not None else fit_job(job)
     split, pre, detector = fitted.split, fitted.preprocessor, fitted.detector
+    phase("scoring the validation and test rows")
     X_test = pre.transform(split.test.features)
     test_scores = np.asarray(detector.decision_function(X_test))
     strategy = thresholds.resolve(threshold)
@@ -297,6 +333,10 @@ def explain_alerts(
     background = pre.transform(fit_frame.iloc[sample])
 
     names = [str(n) for n in pre.get_feature_names_out()]
+    phase(
+        f"SHAP ({method}) of the {len(chosen)} top alerts against {len(background)} training normals "
+        f"({X_test.shape[1]} features)"
+    )
     explanation = explain_scores(detector, X_test[chosen], background, names, method, n_background, max_evals,
                                  random_state=job.seed)  # fmt: skip
     sources = one_hot_sources(pre)
@@ -312,6 +352,7 @@ def explain_alerts(
     top = alert_table(explanation, top_k, alerts, raw, sources)
     files: dict[str, Path] = {}
     if out_dir is not None:
+        phase(f"writing the summary plot and tables to {out_dir}")
         context = {
             "dataset": job.dataset,
             "protocol": job.protocol,

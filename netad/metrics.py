@@ -46,3 +46,27 @@ def detection_rate_by_category(
         mask = attack_category == category
         out[str(category)] = {"rows": int(mask.sum()), "detection_rate": float(flagged[mask].mean())}
     return out
+
+
+USELESS_RECALL = 0.05
+USELESS_AUROC = 0.6
+
+
+def usefulness_warnings(y_validation: np.ndarray, scores: np.ndarray, threshold: float, what: str) -> list[str]:
+    """Warnings for a model that detects (next to) nothing on its own validation data, or cannot be checked.
+
+    ``y_validation`` are the labels the run may use there (a label budget's, under ``weak``). Recall below
+    ``USELESS_RECALL`` (5%) at the model's threshold, or AUROC below ``USELESS_AUROC`` (0.6), is near-useless.
+    """
+    y = np.asarray(y_validation).astype(np.int8)
+    if y.sum() == 0:
+        return [f"{what}: the validation data holds no labelled attacks, so recall and AUROC cannot be checked"]
+    measured = binary_metrics(y, scores, threshold)
+    problems = []
+    if measured["recall"] < USELESS_RECALL:
+        problems.append(f"recall {measured['recall']:.3f} < {USELESS_RECALL:g}")
+    if measured["auroc"] == measured["auroc"] and measured["auroc"] < USELESS_AUROC:
+        problems.append(f"AUROC {measured['auroc']:.3f} < {USELESS_AUROC:g}")
+    if not problems:
+        return []
+    return [f"{what}: near-useless on its own validation data ({', '.join(problems)}); it detects almost nothing"]

@@ -3,8 +3,9 @@
 One directory per model:
 
 - ``model.json``: format version, netad and library versions, the detector's registered name and parameters,
-  ``threshold_`` and its strategy, the feature schema (input columns, dtypes, known categories, output feature
-  names), the caller's metadata (metrics, provenance) and the sha256 of every other file;
+  ``threshold_``, its strategy and where it was set (``threshold_calibration``: rows held out of the fit,
+  ``calibrate()`` rows or the validation split), the feature schema (input columns, dtypes, known categories,
+  output feature names), the caller's metadata (metrics, provenance) and the sha256 of every other file;
 - ``preprocessor.json`` + ``preprocessor.safetensors``: the :class:`~netad.preprocess.FlowPreprocessor`'s fitted
   state written out explicitly (scaler statistics, encoder categories, dropped columns) and rebuilt on load;
 - ``detector.json`` / ``detector.safetensors``: every fitted attribute of the detector (name ends in ``_``):
@@ -200,6 +201,8 @@ def save_model(
             "n_features_in": int(detector.n_features_in_),
             "threshold": _encode(detector.threshold_, "threshold_"),
             "threshold_strategy": getattr(detector, "threshold_strategy_", None),
+            # where threshold_ was set: rows held out of the fit, calibrate() rows, or the validation split
+            "threshold_calibration": _plain_json(getattr(detector, "threshold_calibration_", None), "calibration"),
         },
         "schema": schema.to_json(),
         "metadata": metadata_json,
@@ -209,6 +212,22 @@ def save_model(
     (directory / MODEL_FILE).write_bytes(_dump_json(model))
     logger.info("saved %s model to %s (%d files)", name, directory, len(files) + 1)
     return directory
+
+
+def save_detector(detector: BaseDetector, directory: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a fitted detector alone (no preprocessing) to ``directory``; read it back with :func:`load_detector`."""
+    return save_model(directory, None, detector, overwrite=overwrite)
+
+
+def load_detector(directory: str | os.PathLike, expected: type | None = None) -> BaseDetector:
+    """The detector of a directory written by :func:`save_detector` or ``netad train``.
+
+    ``expected``: the detector class the caller wants; another class is refused with a clear message.
+    """
+    detector = load_model(directory).detector
+    if expected is not None and not isinstance(detector, expected):
+        raise NetadInputError(f"{directory}: holds a {type(detector).__name__}, not a {expected.__name__}")
+    return detector
 
 
 def load_model(directory: str | os.PathLike) -> LoadedModel:
@@ -262,98 +281,6 @@ def load_model(directory: str | os.PathLike) -> LoadedModel:
         metadata=model.get("metadata") or {},
         detector_name=name,
         path=directory,
-    )
-
-
-@dataclass
-class TrainedModel:
-    """What :func:`train_model` fitted, calibrated, measured and saved."""
-
-    path: Path
-    detector_name: str
-    threshold: float
-    threshold_strategy: str
-    metrics: dict[str, Any]
-    per_category: dict[str, dict[str, float]]
-    n_train: int
-    n_validation: int
-    n_test: int
-    fit_seconds: float
-
-
-REFERENCE_MAX_ROWS = 200_000
-"""At most this many training rows (seeded sample) give the feature statistics saved for attribution."""
-
-
-def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = False) -> TrainedModel:
-    """Fit a benchmark job's detector, set its threshold on validation as the bench does, measure it on the
-    test part and save it with the metrics and provenance (the Python API behind ``netad train``).
-
-    ``job`` is a :class:`netad.bench.spec.Job`; its first threshold strategy is the model's. ``oracle`` is
-    refused: it picks the threshold with test labels, which a deployed model cannot have.
-    """
-    from netad import metrics, thresholds
-    from netad.bench.job import choose_threshold, fit_job
-
-    directory = Path(directory)
-    if not job.thresholds:
-        raise NetadInputError("no threshold strategy given")
-    spec = job.thresholds[0]
-    if thresholds.resolve(spec).uses_test_data:
-        raise NetadInputError(
-            f"threshold {spec!r} is chosen with test labels; a saved model needs one set without them "
-            "(p99, p97, contamination:R, best-f1 on validation)"
-        )
-    _check_target(directory, overwrite)  # fail before minutes of fitting, not after
-
-    fitted = fit_job(job)
-    preprocessor, detector, split = fitted.preprocessor, fitted.detector, fitted.split
-    validation_scores = detector.decision_function(preprocessor.transform(split.validation.features))
-    test_scores = detector.decision_function(preprocessor.transform(split.test.features))
-    strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores)
-    # the model keeps the threshold the benchmark would report, not the fit-time one on training rows
-    detector.threshold_, detector.threshold_strategy_ = float(threshold), strategy.name
-    test_metrics = metrics.binary_metrics(split.test.label, test_scores, threshold)
-    per_category = metrics.detection_rate_by_category(split.test.attack_category, test_scores, threshold)
-
-    normal_frame, _ = split.fit_data("unsupervised")
-    if len(normal_frame) > REFERENCE_MAX_ROWS:
-        rows = np.random.default_rng(job.seed).choice(len(normal_frame), REFERENCE_MAX_ROWS, replace=False)
-        normal_frame = normal_frame.iloc[np.sort(rows)]
-    reference = preprocessor.transform(normal_frame)
-    del normal_frame
-
-    metadata = {
-        "metrics": {"test": test_metrics, "per_category": per_category},
-        "threshold": {"strategy": strategy.name, "value": float(threshold), "chosen_on": source},
-        "provenance": {
-            "dataset": job.dataset,
-            "dataset_version": fitted.dataset.version,
-            "dataset_sources": [s.to_dict() for s in fitted.dataset.sources],
-            "protocol": job.protocol,
-            "protocol_options": job.protocol_options,
-            "seed": job.seed,
-            "max_train": job.max_train,
-            "split": split.info,
-            "n_train": fitted.n_fit,
-            "n_validation": len(split.validation),
-            "n_test": len(split.test),
-            "fit_seconds": round(fitted.fit_seconds, 3),
-            "job": job.to_dict(),
-        },
-    }
-    save_model(directory, preprocessor, detector, metadata, reference=reference, overwrite=overwrite)
-    return TrainedModel(
-        path=directory,
-        detector_name=job.detector,
-        threshold=float(threshold),
-        threshold_strategy=strategy.name,
-        metrics=test_metrics,
-        per_category=per_category,
-        n_train=fitted.n_fit,
-        n_validation=len(split.validation),
-        n_test=len(split.test),
-        fit_seconds=fitted.fit_seconds,
     )
 
 
@@ -799,7 +726,7 @@ def _feature_stats(reference: np.ndarray, n_features: int) -> tuple[np.ndarray, 
 
 
 # -- files ----------------------------------------------------------------------------------------------
-def _check_target(directory: Path, overwrite: bool) -> bool:
+def check_target(directory: Path, overwrite: bool) -> bool:
     """Whether ``directory`` holds files; raises when it does and ``overwrite`` is off."""
     if directory.exists() and not directory.is_dir():
         raise NetadInputError(f"{directory}: exists and is not a directory")
@@ -810,7 +737,7 @@ def _check_target(directory: Path, overwrite: bool) -> bool:
 
 
 def _prepare_directory(directory: Path, overwrite: bool) -> None:
-    if _check_target(directory, overwrite):
+    if check_target(directory, overwrite):
         previous = directory / MODEL_FILE
         stale = [MODEL_FILE]
         if previous.is_file():

@@ -25,6 +25,7 @@ from netad.errors import NetadInputError
 log = logging.getLogger(__name__)
 
 PROJECTIONS = ("tsne", "umap", "pca")
+PROJECTION_NAMES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
 SPACES = ("auto", "latent", "input")
 THRESHOLD_FREE = {"auroc", "auprc", "fit_seconds", "score_seconds"}
 
@@ -127,7 +128,7 @@ class LatentPlot:
     embedding: np.ndarray  # (n, d): latent codes, or the input features
     points: np.ndarray  # (n, 2): the projection drawn
     categories: np.ndarray  # (n,) attack category of each row
-    legend: list[str]  # legend entries, one per category
+    legend: list[str]  # legend entries: one per category (the smallest share one beyond MAX_COLOURED_CATEGORIES)
     space: str  # "latent" or "input"
     method: str  # tsne, umap or pca
 
@@ -212,30 +213,48 @@ def project_2d(embedding: np.ndarray, method: str = "tsne", random_state: int | 
     return tsne.fit_transform(embedding).astype(np.float32)
 
 
+MAX_COLOURED_CATEGORIES = 18
+"""Attack categories drawn in their own colour (tab20 without greys); beyond it the smallest share one entry."""
+
+
 def draw_latent(
     points: np.ndarray, categories: Sequence[Any] | np.ndarray, path: str | Path, title: str = ""
 ) -> list[str]:
-    """Scatter ``points`` coloured by attack category (normal traffic in grey, drawn first); returns the legend."""
+    """Scatter ``points`` coloured by attack category (normal traffic in light grey, drawn first; attack colours
+    from a palette without greys, so no category looks like normal traffic). With more than
+    ``MAX_COLOURED_CATEGORIES`` attack categories the smallest are drawn together in black as "other attacks".
+    Returns the legend."""
     categories = np.asarray(categories).astype(str)
     fig = _figure((9.0, 7.0))
     ax = fig.subplots()
     values, counts = np.unique(categories, return_counts=True)
-    order = sorted(values, key=lambda c: (c != NORMAL_CATEGORY, -int(counts[list(values).index(c)])))
+    size = dict(zip(values, counts.tolist(), strict=True))
+    order = sorted(values, key=lambda c: (c != NORMAL_CATEGORY, -size[c], c))
+    attacks = [c for c in order if c != NORMAL_CATEGORY]
+    groups: list[tuple[str, list[str]]] = [(c, [c]) for c in order if c == NORMAL_CATEGORY]
+    if len(attacks) > MAX_COLOURED_CATEGORIES:
+        kept, rest = attacks[: MAX_COLOURED_CATEGORIES - 1], attacks[MAX_COLOURED_CATEGORIES - 1 :]
+        groups += [(c, [c]) for c in kept]
+        groups.append((f"other attacks ({len(rest)} categories, {sum(size[c] for c in rest):,} rows)", rest))
+    else:
+        groups += [(c, [c]) for c in attacks]
     from matplotlib import colormaps
 
-    palette = colormaps["tab10" if len(order) <= 11 else "tab20"]
+    palette = _attack_colours(len(attacks) + 1, colormaps)
     colour_index = 0
-    for category in order:
-        mask = categories == category
-        if category == NORMAL_CATEGORY:
+    for label, members in groups:
+        mask = np.isin(categories, members)
+        if label == NORMAL_CATEGORY:
             colour: Any = "lightgrey"
+        elif len(members) > 1:
+            colour = "black"
         else:
-            colour = palette(colour_index % palette.N)
+            colour = palette[colour_index % len(palette)]
             colour_index += 1
-        ax.scatter(points[mask, 0], points[mask, 1], s=6 if category == NORMAL_CATEGORY else 9, color=colour,
-                   alpha=0.6, label=category, linewidths=0, rasterized=True)  # fmt: skip
+        ax.scatter(points[mask, 0], points[mask, 1], s=6 if label == NORMAL_CATEGORY else 9, color=colour,
+                   alpha=0.6, label=label, linewidths=0, rasterized=True)  # fmt: skip
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=2.5, frameon=False,
-                       title="attack category")  # fmt: skip
+                       title="attack category", fontsize="small")  # fmt: skip
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title)
@@ -243,6 +262,13 @@ def draw_latent(
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     return [text.get_text() for text in legend.get_texts()]
+
+
+def _attack_colours(n: int, colormaps: Any) -> list[Any]:
+    """tab10 (tab20 beyond 9 attack categories) without its greys, which read as normal traffic."""
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(10) if i != 7]  # 7 = grey
+    return [colormaps["tab20"](i) for i in range(20) if i not in (14, 15)]  # 14, 15 = greys
 
 
 def latent_plot(
@@ -263,14 +289,19 @@ def latent_plot(
         raise NetadInputError(f"X has {len(X)} rows but categories has {len(categories)}")
     if method not in PROJECTIONS:
         raise NetadInputError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
+    from netad.progress import phase
+
     rows = stratified_sample(categories, n_samples, random_state)
+    phase(f"encoding {len(rows):,} sampled test rows ({space} space)")
     embedding, used_space = latent_embedding(detector, np.asarray(X)[rows], space)
+    phase(f"{PROJECTION_NAMES[method]} of {len(rows):,} rows x {embedding.shape[1]} dimensions to 2-D")
     points = project_2d(embedding, method, random_state)
     legend: list[str] = []
     if path is not None:
         name = type(detector).__name__
         what = f"{name} latent code ({embedding.shape[1]}-d)" if used_space == "latent" else f"{name} input features"
-        legend = draw_latent(points, categories[rows], path, title or f"{method.upper()} of {what}, {len(rows):,} rows")
+        title = title or f"{PROJECTION_NAMES[method]} of {what}, {len(rows):,} rows"
+        legend = draw_latent(points, categories[rows], path, title)
     return LatentPlot(
         Path(path) if path is not None else None, rows, embedding, points, categories[rows], legend, used_space, method
     )

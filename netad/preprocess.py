@@ -128,8 +128,13 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, **kwargs: Any) -> FlowPreprocessor:
-        """A preprocessor whose categorical columns are the dataset's (other arguments passed through)."""
-        return cls(categorical_columns=list(dataset.categorical_columns), **kwargs)
+        """A preprocessor whose categorical columns are the dataset's, with the dataset's registered preprocessing
+        defaults (e.g. no scaler for an already scaled file); other arguments passed through and win."""
+        from netad.datasets.registry import specs
+
+        spec = specs().get(dataset.name)
+        defaults = dict(spec.preprocess) if spec is not None else {}
+        return cls(categorical_columns=list(dataset.categorical_columns), **{**defaults, **kwargs})
 
     # -- fit ----------------------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: Any = None) -> FlowPreprocessor:

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from netad.datasets.base import NORMAL_CATEGORY, Dataset
-from netad.detectors.base import SUPERVISION_KINDS
 from netad.errors import NetadInputError
+from netad.supervision import SUPERVISION_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +30,13 @@ _PROTOCOLS: dict[str, str] = {
     "kdd-8000-2000": "Cloudera's KDD protocol: test = 8,000 normal + 2,000 attack rows sampled from the whole "
     "dataset; the rest gives train (normals for unsupervised detectors) and validation",
     "dagmm": "DAGMM on KDDCup99: KDD 'normal' is the anomaly (label 1); 50/50 seeded split of all rows; train = "
-    "the training half's KDD attack rows; validation = 10% of them; test = the other half",
+    "the training half's KDD attack rows; validation = 10% of them plus 10% of the training half's KDD-normal rows "
+    "(labelled anomalies, for best-f1; val_attacks=false leaves them out); test = the other half",
     "zero-shot": "chosen attack categories (option unseen, or preset=latent-sculpting) appear only in test, with "
     "held-out benign rows and a share of the seen attacks; train/validation from the rest",
     "weak": "contaminated training partition (normals + attacks) where only labelled_ratio (1%) of the attacks "
-    "are known; validation and test as in novelty",
+    "are known; validation rows as in novelty but with the same ratio of its attacks labelled (one label budget "
+    "for fit, thresholds and selection: split info 'label_budget'); test as in novelty",
 }
 
 # options each protocol accepts, with their defaults (None = decided from the data)
@@ -48,7 +50,7 @@ _OPTIONS: dict[str, dict[str, Any]] = {
         "labelled_ratio": 0.01,
     },
     "kdd-8000-2000": {"sizes": (8000, 2000), "val_fraction": 0.2, "val_attacks": True},
-    "dagmm": {"val_fraction": 0.1, "val_attacks": False},
+    "dagmm": {"val_fraction": 0.1, "val_attacks": True},
     "zero-shot": {
         "preset": None,
         "unseen": None,
@@ -113,6 +115,12 @@ class Split:
     known_label: np.ndarray  # int8 per train row: 1 = an attack the detector is told about
     info: dict[str, Any] = field(default_factory=dict)
     unsupervised_rows: str = "normal"  # "normal": label-free detectors fit on known-normal rows; "all": on all
+    validation_known: np.ndarray | None = None  # int8 per validation row: the labels thresholds/selection may see
+
+    def validation_labels(self) -> np.ndarray:
+        """The validation labels that thresholds and model selection may use: all of them, except under a label
+        budget (``weak``), where only ``labelled_ratio`` of the validation attacks are marked 1, the rest 0."""
+        return self.validation.label if self.validation_known is None else self.validation_known
 
     def fit_data(self, supervision: str) -> tuple[pd.DataFrame, np.ndarray | None]:
         """The table (and labels) a detector with this ``supervision`` fits on; only train rows, known labels."""
@@ -146,8 +154,9 @@ def make_split(
 ) -> Split:
     """Cut ``dataset`` into train/validation/test by ``protocol``, deterministically for ``seed``.
 
-    ``max_train`` caps the training rows with a seeded subsample stratified by attack category (every
-    category keeps at least one row). Protocol options: see ``available()`` and the module's ``_OPTIONS``.
+    ``max_train`` caps the rows a detector fits (the normal training rows where label-free detectors fit those;
+    see ``_cap_training_rows``) with a seeded subsample stratified by attack category. Protocol options: see
+    ``available()`` and the module's ``_OPTIONS``.
     """
     if protocol not in _PROTOCOLS:
         raise NetadInputError(f"unknown protocol {protocol!r}; available: {', '.join(_PROTOCOLS)}")
@@ -173,20 +182,8 @@ def make_split(
         np.sort(np.asarray(r, dtype=np.int64)) for r in (cut.train, cut.validation, cut.test)
     )
 
-    if max_train is not None and len(cut.train) > max_train:
-        before = len(cut.train)
-        cut.train = _cap(cut.train, dataset.attack_category, max_train, rng)
-        cut.info["max_train"] = {
-            "cap": int(max_train),
-            "rows_before": int(before),
-            "rows_after": int(len(cut.train)),
-            "how": "seeded subsample stratified by attack_category, at least one row per category",
-        }
-        if len(cut.train) > max_train:
-            cut.notes.append(
-                f"max_train={max_train} is below the number of attack categories in train; kept one row of each "
-                f"({len(cut.train)} rows)"
-            )
+    if max_train is not None:
+        _cap_training_rows(cut, dataset, label, int(max_train), rng)
 
     known = label[cut.train].copy() if cut.known is None else cut.known(cut.train, label, rng)
     train = _part(dataset, cut.train, label)
@@ -222,6 +219,7 @@ def make_split(
         known_label=known.astype(np.int8),
         info=info,
         unsupervised_rows=cut.unsupervised_rows,
+        validation_known=cut.validation_known,
     )
 
 
@@ -260,6 +258,7 @@ class _Cut:
     info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     differs_from_seed: str = ""
+    validation_known: np.ndarray | None = None  # set by ``known`` under a label budget (weak)
 
 
 def _novelty(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
@@ -308,18 +307,45 @@ def _weak(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
     cut.unsupervised_rows = "all"
 
     def known(train: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Labels the detector sees in train; also marks the validation attacks thresholds may see (one budget)."""
         attacks = np.flatnonzero(label[train] == 1)
         if len(attacks) == 0:
             raise NetadInputError(f"weak split of {ds.name!r}: the training rows hold no attacks to label")
-        n_labelled = max(1, int(round(ratio * len(attacks))))
+        val_attacks = np.flatnonzero(label[cut.validation] == 1)
+        n_train, n_val = _label_budget(ratio, len(attacks), len(val_attacks))
         out = np.zeros(len(train), dtype=np.int8)
-        out[rng.choice(attacks, size=n_labelled, replace=False)] = 1
-        cut.info["labelled_attacks"] = {"count": n_labelled, "of": int(len(attacks)), "ratio": ratio}
+        out[rng.choice(attacks, size=n_train, replace=False)] = 1
+        cut.validation_known = np.zeros(len(cut.validation), dtype=np.int8)
+        cut.validation_known[rng.choice(val_attacks, size=n_val, replace=False)] = 1
+        cut.info["labelled_attacks"] = {"count": n_train, "of": int(len(attacks)), "ratio": ratio}
+        cut.info["label_budget"] = {
+            "labelled_attacks": n_train + n_val,
+            "attacks": int(len(attacks) + len(val_attacks)),
+            "ratio": ratio,
+            "train": {"labelled_attacks": n_train, "attacks": int(len(attacks))},
+            "validation": {"labelled_attacks": n_val, "attacks": int(len(val_attacks))},
+            "counts": "every attack label visible to fitting, thresholds and model selection (train + validation)",
+        }
         return out
 
     cut.known = known
-    cut.notes.append("train is contaminated: its attacks stay in, only labelled_ratio of them are known")
+    cut.notes.append(
+        "train is contaminated: its attacks stay in, only labelled_ratio of them are known; validation shows "
+        "thresholds and selection the same ratio of its attacks labelled, the rest unlabelled"
+    )
     return cut
+
+
+def _label_budget(ratio: float, n_train_attacks: int, n_val_attacks: int) -> tuple[int, int]:
+    """(train, validation) labelled attacks: floor(ratio * all attacks) in all (at least one, in train), shared in
+    proportion to each side's attacks, so the total never exceeds ceil(ratio * attacks)."""
+    total = n_train_attacks + n_val_attacks
+    budget = max(1, int(np.floor(ratio * total + 1e-9)))
+    n_val = min(n_val_attacks, int(np.floor(budget * n_val_attacks / total)))
+    n_train = min(n_train_attacks, budget - n_val)
+    if n_train < 1:  # the detector needs one labelled anomaly to learn from
+        n_train, n_val = 1, min(n_val, budget - 1)
+    return n_train, n_val
 
 
 def _kdd_8000_2000(ds: Dataset, rng: np.random.Generator, opts: dict[str, Any]) -> _Cut:
@@ -524,6 +550,48 @@ def _carve_validation(
     normal = ds.label[pool] == 0
     keep, validation = _stratified_split(pool[normal], ds.attack_category, fraction, rng)
     return np.sort(np.concatenate([keep, pool[~normal]])), validation
+
+
+def _cap_training_rows(cut: _Cut, ds: Dataset, label: np.ndarray, max_train: int, rng: np.random.Generator) -> None:
+    """Cap what a detector fits at ``max_train`` rows, recorded in ``cut.info['max_train']``.
+
+    Where label-free detectors fit the normal training rows (novelty, zero-shot, ...), the cap applies to those,
+    and the training attacks are thinned by the same fraction (so label-using detectors keep the partition's mix).
+    Where every training row is fitted (weak), the whole partition is capped. Seeded, stratified by
+    attack_category, at least one row per category.
+    """
+    before = len(cut.train)
+    if cut.unsupervised_rows == "normal":
+        normal = label[cut.train] == 0
+        n_normal = int(normal.sum())
+        if n_normal <= max_train:
+            return
+        attacks = cut.train[~normal]
+        n_attacks = int(np.floor(len(attacks) * max_train / n_normal + 0.5))
+        kept_attacks = _cap(attacks, ds.attack_category, max(n_attacks, 1), rng) if len(attacks) else attacks
+        cut.train = np.sort(np.concatenate([_cap(cut.train[normal], ds.attack_category, max_train, rng), kept_attacks]))
+        applies = "the normal training rows (what label-free detectors fit); train attacks thinned by the same fraction"
+        detail = {"normal_rows_before": n_normal, "normal_rows_after": int(max_train),
+                  "attack_rows_before": int(len(attacks)), "attack_rows_after": int(len(kept_attacks))}  # fmt: skip
+    else:
+        if before <= max_train:
+            return
+        cut.train = _cap(cut.train, ds.attack_category, max_train, rng)
+        applies = "every training row (all of them are fitted under this protocol)"
+        detail = {}
+        if len(cut.train) > max_train:
+            cut.notes.append(
+                f"max_train={max_train} is below the number of attack categories in train; kept one row of each "
+                f"({len(cut.train)} rows)"
+            )
+    cut.info["max_train"] = {
+        "cap": max_train,
+        "applies_to": applies,
+        "rows_before": int(before),
+        "rows_after": int(len(cut.train)),
+        **detail,
+        "how": "seeded subsample stratified by attack_category, at least one row per category",
+    }
 
 
 def _stratified_split(

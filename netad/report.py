@@ -27,25 +27,31 @@ import numpy as np
 import pandas as pd
 
 from netad.dashboard import figures
-from netad.dashboard.data import RunDir, leaderboard, load_run, read_scores
+from netad.dashboard.data import leaderboard
 from netad.errors import NetadInputError
+from netad.runs import RunDir, job_key, load_run, read_scores
 
 log = logging.getLogger(__name__)
 
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+_PLOT_CONFIG = {
+    "displaylogo": False, "responsive": True, "displayModeBar": "hover",
+    "modeBarButtonsToRemove": figures.MODEBAR_REMOVE,
+}  # fmt: skip
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1400px;
        padding: 0 1.5rem 3rem; color: #1d2127; }
 h1 { font-size: 1.5rem; margin: 1.2rem 0 0.3rem; } h2 { font-size: 1.2rem; margin-top: 2rem;
      border-bottom: 1px solid #d0d4da; padding-bottom: 0.2rem; } h3 { font-size: 1rem; margin: 1.2rem 0 0.4rem; }
 .meta, .note { color: #5f6670; font-size: 0.85rem; } .warn { color: #a4161a; font-weight: 600; }
-table { border-collapse: collapse; font-size: 0.82rem; margin: 0.4rem 0 1rem; }
+table { border-collapse: collapse; font-size: 0.82rem; margin: 0.4rem 0 1rem; width: 100%; }
 th, td { border-bottom: 1px solid #e3e6ea; padding: 0.2rem 0.6rem; text-align: right; white-space: nowrap; }
 th { background: #f0f2f5; } td:first-child, th:first-child { text-align: left; }
 td.text, th.text { text-align: left; }
 .wrap { overflow-x: auto; } .grid3 { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6rem; }
 pre { background: #f6f7f9; padding: 0.6rem; font-size: 0.78rem; overflow-x: auto; }
 img { max-width: 100%; }
+details { margin: 0.2rem 0 1rem; } summary { cursor: pointer; color: #5f6670; font-size: 0.85rem; }
+.shap { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; align-items: start; }
 """
 
 
@@ -76,7 +82,9 @@ def _table(frame: pd.DataFrame, text_columns: tuple[str, ...] = ()) -> str:
 def _mean_std(mean: Any, std: Any, digits: int = 3) -> str:
     if mean is None or pd.isna(mean):
         return "n/a"
-    return f"{mean:.{digits}f} ± {0.0 if pd.isna(std) else std:.{digits}f}"
+    if std is None or pd.isna(std):  # one seed: no spread measured
+        return f"{mean:.{digits}f} (n=1)"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def _model(detector: Any, variant: Any) -> str:
@@ -124,17 +132,18 @@ def _results_table(results: pd.DataFrame) -> str:
 
 
 def _category_sections(per_category: pd.DataFrame) -> str:
+    """One heatmap per (dataset, protocol): categories x (model, threshold strategy); the numbers as a table
+    folded under it (open on demand, so the page is not twice as long)."""
     if per_category.empty:
         return '<p class="note">(no per-category rows)</p>'
     parts = []
-    for (dataset, protocol, strategy), part in per_category.groupby(
-        ["dataset", "protocol", "threshold_strategy"], sort=False
-    ):
-        title = f"{dataset} · {protocol} · threshold {strategy}: detection rate per category (mean over seeds)"
+    for (dataset, protocol), part in per_category.groupby(["dataset", "protocol"], sort=False):
+        title = f"{dataset} · {protocol}: detection rate per category (mean over seeds; test rows in brackets)"
         parts.append(f"<h3>{html.escape(title)}</h3>")
         parts.append(_figure_html(figures.category_heatmap(part, "")))
-        frame = part.assign(model=[_model(d, v) for d, v in zip(
-            part["detector"], part.get("variant", pd.Series([""] * len(part))), strict=True)])  # fmt: skip
+        frame = part.assign(model=[_model(d, v) + f" · {t}" for d, v, t in zip(
+            part["detector"], part.get("variant", pd.Series([""] * len(part))), part["threshold_strategy"],
+            strict=True)])  # fmt: skip
         table = frame.pivot_table(index="attack_category", columns="model", values="detection_rate", aggfunc="mean")
         rows = frame.groupby("attack_category")["rows"].max()
         order = figures.category_order([], frame)
@@ -144,7 +153,8 @@ def _category_sections(per_category: pd.DataFrame) -> str:
                               "test rows": [f"{int(rows[c]):,}" for c in table.index]})  # fmt: skip
         for model in table.columns:
             shown[model] = [("" if pd.isna(v) else f"{v:.1%}") for v in table[model]]
-        parts.append(_table(shown, ("attack category",)))
+        parts.append(f"<details><summary>the same as a table ({len(shown)} categories)</summary>"
+                     f"{_table(shown, ('attack category',))}</details>")  # fmt: skip
     return "\n".join(parts)
 
 
@@ -162,8 +172,6 @@ def _model_figures(run: RunDir) -> str:
         scores, labels = table["score"].to_numpy(), table["label"].to_numpy()
         thresholds: list[tuple[str, float]] = []
         if not results.empty:
-            from netad.dashboard.data import job_key
-
             for row in results.to_dict("records"):
                 if job_key(row) == job["key"] and pd.notna(row["threshold"]):
                     thresholds.append((str(row["threshold_strategy"]), float(row["threshold"])))
@@ -206,11 +214,12 @@ def _shap_sections(run: RunDir) -> str:
         )
         top = explanation.mean_abs_shap.sort_values("mean_abs_shap", ascending=False).head(15)
         features = [{"feature": str(r.feature), "mean_abs_shap": float(r.mean_abs_shap)} for r in top.itertuples()]
-        parts.append(_figure_html(figures.shap_figure(features)))
+        parts.append(f'<div class="shap"><div>{_figure_html(figures.shap_figure(features))}</div>')
         png = explanation.path / "shap_summary.png"
-        if png.is_file():
+        if png.is_file():  # netad explain's own summary plot, beside the interactive one
             encoded = base64.b64encode(png.read_bytes()).decode("ascii")
             parts.append(f'<img alt="SHAP summary plot" src="data:image/png;base64,{encoded}">')
+        parts.append("</div>")
     return "\n".join(parts)
 
 
@@ -231,7 +240,9 @@ def _config_section(run: RunDir) -> str:
     parts = []
     if config.get("command"):
         parts.append(f"<p>command: <code>{html.escape(' '.join(map(str, config['command'])))}</code></p>")
-    parts.append("<h3>options</h3><pre>" + html.escape(json.dumps(config.get("options", {}), indent=2)) + "</pre>")
+    options = config.get("options", {})
+    rows = [{"option": key, "value": json.dumps(value, default=str)} for key, value in options.items()]
+    parts.append("<h3>options</h3>" + (_table(pd.DataFrame(rows), ("option", "value")) if rows else "<p>(none)</p>"))
     datasets = config.get("datasets") or {}
     if datasets:
         rows = []

@@ -193,7 +193,7 @@ def _check_options(
 ) -> None:  # fmt: skip
     if model.preprocessor is None:
         raise NetadInputError(
-            f"{model.path}: this model has no preprocessor (saved with Detector.save); it scores feature matrices "
+            f"{model.path}: this model has no preprocessor (saved with save_detector); it scores feature matrices "
             "(detector.decision_function), not flow files; save one with `netad train`"
         )
     if int(chunk_rows) < 1:
@@ -567,47 +567,13 @@ def _output_name(column: str, top_features: int) -> str:
 
 
 def _context_rows(detector: Any) -> int:
-    """Rows before a row that its score depends on (0 for row-wise detectors).
-
-    A detector declares it with a ``context_rows`` attribute; the LSTM seq2seq detector in ``window`` mode
-    (windows of ``window`` consecutive rows) is recognised by its parameters.
-    """
-    declared = getattr(detector, "context_rows", None)
-    if declared is not None:
-        return int(declared)
-    if str(getattr(detector, "mode", "")).lower() == "window" and isinstance(getattr(detector, "window", None), int):
-        return max(0, int(detector.window) - 1)
-    return 0
+    """Rows before a row that its score depends on, as the detector declares (``BaseDetector.context_rows``)."""
+    return int(detector.context_rows)
 
 
 def _reconstructor(detector: Any) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A function X -> reconstruction of X for reconstruction models (see :func:`attribution_method`)."""
-    method = getattr(detector, "reconstruct", None)
-    if callable(method):
-        return method
-    model = getattr(detector, "model_", None)
-    if callable(getattr(model, "transform", None)) and callable(getattr(model, "inverse_transform", None)):
-        return lambda X: model.inverse_transform(model.transform(X)).astype(np.float32)
-    module = getattr(detector, "module_", None)
-    if module is None or not callable(getattr(detector, "_score_batch", None)):
-        return None
-    import torch
-
-    from netad.nn import predict_batches
-
-    n_features = int(detector.n_features_in_)
-    module.eval()
-    with torch.inference_mode():
-        probe = torch.zeros(2, n_features, device=next(module.parameters()).device)
-        try:
-            output = module(probe)
-        except Exception:  # a network that does not map rows to rows (e.g. sequences): not a reconstruction
-            return None
-    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, n_features):
-        return None
-    return lambda X: predict_batches(
-        module, X, module=module, batch_size=2048, device=torch.device(detector.device_), n_threads=detector.n_threads
-    )
+    """``detector.reconstruct`` when it declares itself a reconstruction model (see :func:`attribution_method`)."""
+    return detector.reconstruct if detector.reconstructs else None
 
 
 def read_scores(path: str | os.PathLike) -> pd.DataFrame:

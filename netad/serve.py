@@ -112,7 +112,7 @@ class ScoringService:
     def __init__(self, model: LoadedModel, *, max_rows: int = DEFAULT_MAX_ROWS, n_threads: int | None = None) -> None:
         if model.preprocessor is None:
             raise NetadInputError(
-                f"{model.path}: this model has no preprocessor (saved with Detector.save); the service scores flow "
+                f"{model.path}: this model has no preprocessor (saved with save_detector); the service scores flow "
                 "tables: save one with `netad train`"
             )
         if n_threads is not None and "n_threads" in model.detector.get_params():

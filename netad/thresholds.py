@@ -179,11 +179,8 @@ def resolve(spec: str | ThresholdStrategy) -> ThresholdStrategy:
 
 
 def uses_test_data(spec: str | ThresholdStrategy) -> bool:
-    """True for evaluation-only strategies (``oracle``, ``seed:pQ``); False for unknown specs too."""
-    try:
-        return bool(resolve(spec).uses_test_data)
-    except NetadInputError:
-        return False
+    """True for evaluation-only strategies (``oracle``, ``seed:pQ``); an unknown spec is an error, not False."""
+    return bool(resolve(spec).uses_test_data)
 
 
 def test_data_tag(spec: str | ThresholdStrategy) -> str:

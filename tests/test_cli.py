@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from netad.cli import app
 
+pytestmark = pytest.mark.needs_data("unsw-nb15", "nsl-kdd", "kddcup99", "cicids2017", "iot23")
+
 runner = CliRunner()
 
 
@@ -108,13 +110,91 @@ def test_bench_takes_threshold_strategies_repeated_or_comma_separated(tmp_path):
     assert strategies == ["p99", "best-f1", "p95"]  # every -t counts, not only the last one
 
 
-def test_bench_zero_shot_with_the_latent_sculpting_preset_writes_the_seeds_figures(tmp_path, improved_files):
+def test_version_flag_prints_the_version():
+    from netad import __version__
+
+    for args in (["--version"], ["version"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and result.stdout.strip() == __version__
+
+
+def test_unknown_detector_suggests_the_closest_name():
+    result = runner.invoke(app, ["bench", "-d", "nsl-kdd-sample", "-m", "iforst"])
+    assert result.exit_code == 2
+    assert "did you mean 'iforest'?" in " ".join(result.output.split())
+
+
+def test_bench_reports_one_job_in_the_singular_and_each_finished_job(tmp_path):
+    result = runner.invoke(
+        app, ["bench", "-d", "nsl-kdd-sample", "-m", "pca", "--seeds", "0", "--max-train", "500", "-o",
+              str(tmp_path / "run"), "-j", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "running 1 job (" in result.stderr and "1 jobs" not in result.stderr
+    assert "[1/1] pca · nsl-kdd-sample · seed 0: F1 " in result.stderr and "(p99), fit " in result.stderr
+    quiet = runner.invoke(
+        app, ["bench", "-d", "nsl-kdd-sample", "-m", "pca", "--seeds", "0", "--max-train", "500", "-o",
+              str(tmp_path / "quiet"), "-j", "1", "--quiet"],
+    )  # fmt: skip
+    assert quiet.exit_code == 0 and "running" not in quiet.stderr and "[1/1]" not in quiet.stderr
+
+
+def test_messages_are_not_read_as_rich_markup():
+    result = runner.invoke(app, ["bench", "-d", "nsl-kdd-sample", "--seeds", "1,[audio]"])
+    assert result.exit_code == 2 and "[audio]" in result.output
+
+
+HELP_COMMANDS = ("bench", "sweep", "train", "explain", "latent-plot", "score", "detectors", "serve", "report")
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS)
+def test_help_at_80_columns_keeps_option_names_whole_and_shows_no_bool_type(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "netad.cli", command, "--help"], capture_output=True, text=True, check=True,
+        env={**__import__("os").environ, "COLUMNS": "80", "TERM": "dumb"},
+    )  # fmt: skip
+    assert "…" not in result.stdout and "<bool>" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "--help" in result.stdout
+
+
+def test_bench_dataset_help_lists_every_registered_dataset():
+    from netad.cli import DATASET_NAMES
+    from netad.datasets.registry import specs
+
+    assert set(DATASET_NAMES) == set(specs()) - {"csv"}
+    result = runner.invoke(app, ["bench", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.stdout.replace("│", " ").split())
+    for name in DATASET_NAMES:
+        assert f" {name}," in text
+
+
+def test_detectors_peers_lists_flow_table_models_only_unless_all():
+    pytest.importorskip("pyod")
+    from netad.detectors.peers import available_peers, peer_input
+
+    default = runner.invoke(app, ["detectors", "--peers"])
+    assert default.exit_code == 0, default.output
+    everything = runner.invoke(app, ["detectors", "--peers", "--all"])
+    assert everything.exit_code == 0, everything.output
+    for name in ("pyod:ECOD", "pyod:IForest", "pyod:XGBOD"):
+        assert name in default.stdout
+    assert "peer, supervised" in default.stdout and "peer, unsupervised" in default.stdout
+    for name, kind in (("pyod:AudioAE", "audio"), ("pyod:DOMINANT", "graph"), ("pyod:KShape", "time-series")):
+        assert peer_input(name) == kind
+        assert name not in default.stdout and name in everything.stdout
+    hidden = sum(peer_input(n) != "table" for n in available_peers())
+    assert f"{hidden} peer model" in default.stderr
+    refused = runner.invoke(app, ["bench", "-d", "nsl-kdd-sample", "-m", "pyod:AudioAE"])
+    assert refused.exit_code == 2 and "audio input, not a flow table" in " ".join(refused.output.split())
+
+
+@pytest.mark.needs_data("cicids2017-improved")
+def test_bench_zero_shot_with_the_latent_sculpting_preset_writes_the_seeds_figures(tmp_path):
     import json
 
-    files = improved_files(
-        ["BENIGN_5000.csv.xz", "Botnet_736.csv.xz", "Infiltration_36.csv.xz", "DoS_Slowloris_3859.csv.xz",
-         "DoS_Slowhttptest_1740.csv.xz", "FTP-Patator_3972.csv.xz"]
-    )  # fmt: skip
+    files = ["BENIGN_5000.csv.xz", "Botnet_736.csv.xz", "Infiltration_36.csv.xz", "DoS_Slowloris_3859.csv.xz",
+             "DoS_Slowhttptest_1740.csv.xz", "FTP-Patator_3972.csv.xz"]  # fmt: skip
     out = tmp_path / "run"
     result = runner.invoke(
         app, ["bench", "-d", "cicids2017-improved", "--dataset-option", f"files={json.dumps(files)}", "-p",

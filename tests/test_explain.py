@@ -12,12 +12,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from netad.bench.job import fit_job
 from netad.bench.spec import Job
 from netad.cli import app
 from netad.explain import explain_alerts, explain_scores, one_hot_sources
+from netad.pipeline import fit_job
 
 pytest.importorskip("shap")
+
+pytestmark = pytest.mark.needs_data("unsw-nb15")
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +147,38 @@ def test_few_features_use_the_exact_explainer_and_stay_additive(fitted):
     explanation = explain_scores(detector, X_test[:4, :6], background[:, :6], random_state=0)
     assert explanation.method == "exact" and explanation.values.shape == (4, 6)
     assert explanation.additivity_gap().max() <= 1e-4 * (1 + np.abs(explanation.scores).max())
+
+
+def test_shap_bar_plot_keeps_the_largest_value_label_inside_and_the_title_on_the_bars(tmp_path, monkeypatch):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from netad.explain import Explanation, summary_plot
+
+    drawn: list[Figure] = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (drawn.append(self), save(self, *a, **k))[1])
+    values = np.random.default_rng(0).normal(size=(30, 12)) * np.linspace(3.0, 0.1, 12)
+    values[:, 0] *= 40  # one feature dominates: its label "+84.x" sits right of the longest bar
+    names = [f"dst_host_srv_serror_rate_{j}" for j in range(12)]
+    summary_plot(Explanation(values, np.zeros(30), values, names, values.sum(axis=1), "permutation"),
+                 tmp_path / "bar.png", "bar")  # fmt: skip
+    figure = drawn[0]
+    ax = figure.axes[0]
+    renderer = FigureCanvasAgg(figure).get_renderer()  # pyplot detached its canvas on close
+    right = ax.get_window_extent(renderer).x1
+    labels = [t for t in ax.texts if t.get_text().startswith(("+", "-"))]
+    assert labels and max(t.get_window_extent(renderer).x1 for t in labels) <= right
+    assert ax.get_title().startswith("SHAP (permutation)") and figure._suptitle is None
+
+
+def test_explaining_in_chunks_for_progress_gives_the_values_of_one_call(fitted, monkeypatch):
+    from netad import explain
+
+    _, fit, background, X_test = fitted
+    rows = X_test[:12]
+    chunked = explain_scores(fit.detector, rows, background, method="permutation", max_evals=300, random_state=1)
+    monkeypatch.setattr(explain, "SHAP_CHUNK_ROWS", 1000)
+    whole = explain_scores(fit.detector, rows, background, method="permutation", max_evals=300, random_state=1)
+    np.testing.assert_allclose(chunked.values, whole.values, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(chunked.base_values, whole.base_values, rtol=1e-12)

@@ -16,6 +16,8 @@ from sklearn.metrics import (
 
 from netad.metrics import binary_metrics, detection_rate_by_category
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 
 @pytest.fixture(scope="module")
 def real_scores(shared_data):

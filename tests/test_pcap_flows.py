@@ -18,6 +18,8 @@ from netad.cli import app  # noqa: E402
 from netad.errors import NetadInputError  # noqa: E402
 from netad.flows import ABSENT, APPROXIMATED, CIC_FEATURES, EXACT, read_flow_metadata, write_flows  # noqa: E402
 
+pytestmark = pytest.mark.needs_data("cicids2017")
+
 runner = CliRunner()
 T0 = 1_700_000_000  # whole seconds: packet times below are whole milliseconds, NFStream's resolution
 

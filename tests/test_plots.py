@@ -10,11 +10,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from netad.bench.job import fit_job
 from netad.bench.spec import Job
 from netad.cli import app
 from netad.errors import NetadInputError
+from netad.pipeline import fit_job
 from netad.plots import latent_embedding, latent_plot, stratified_sample
+
+pytestmark = pytest.mark.needs_data("unsw-nb15")
 
 
 def _fit(detector: str, **params):
@@ -87,6 +89,25 @@ def test_latent_plot_writes_a_png_whose_legend_names_the_attack_categories(autoe
     assert image.shape[0] > 400 and image.shape[1] > 400 and image.std() > 0.05
 
 
+def test_t_sne_map_is_titled_t_sne_and_no_attack_category_is_grey(autoencoder, tmp_path, monkeypatch):
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    drawn: list[Figure] = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (drawn.append(self), save(self, *a, **k))[1])
+    fit, X_test = autoencoder
+    result = latent_plot(fit.detector, X_test, fit.split.test.attack_category, tmp_path / "t.png", n_samples=300)
+    ax = drawn[0].axes[0]
+    assert ax.get_title().startswith("t-SNE of AutoEncoder") and "TSNE" not in ax.get_title()
+    colours = {c.get_label(): to_rgb(c.get_facecolor()[0]) for c in ax.collections}
+    assert set(colours) == set(result.legend)
+    for category, (r, g, b) in colours.items():
+        is_grey = max(r, g, b) - min(r, g, b) < 0.05
+        assert is_grey == (category == "normal"), category  # only normal traffic is grey
+    assert len(set(colours.values())) == len(colours)
+
+
 def test_pca_projection_and_unknown_method(autoencoder, tmp_path):
     fit, X_test = autoencoder
     result = latent_plot(fit.detector, X_test, fit.split.test.attack_category, None, method="pca", n_samples=300)
@@ -118,3 +139,21 @@ def test_cli_latent_plot_draws_the_code_of_a_fitted_autoencoder(tmp_path):
 def test_cli_latent_plot_rejects_an_unknown_method(tmp_path):
     result = CliRunner().invoke(app, ["latent-plot", "--method", "isomap", "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 2 and "isomap" in result.output
+
+
+def test_many_attack_categories_keep_distinct_colours_and_the_smallest_share_one_entry(tmp_path, monkeypatch):
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    from netad.plots import MAX_COLOURED_CATEGORIES, draw_latent
+
+    drawn: list[Figure] = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (drawn.append(self), save(self, *a, **k))[1])
+    names = ["normal"] * 200 + [f"attack{k:02d}" for k in range(38) for _ in range(40 - k)]  # 38 categories
+    points = np.random.default_rng(0).normal(size=(len(names), 2))
+    legend = draw_latent(points, names, tmp_path / "many.png")
+    assert len(legend) == 1 + MAX_COLOURED_CATEGORIES and legend[0] == "normal"
+    assert legend[-1].startswith(f"other attacks ({38 - MAX_COLOURED_CATEGORIES + 1} categories")
+    colours = [to_rgb(c.get_facecolor()[0]) for c in drawn[0].axes[0].collections]
+    assert len(set(colours)) == len(colours)  # no two entries share a colour

@@ -15,6 +15,8 @@ from netad.errors import NetadInputError
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import Split, make_split
 
+pytestmark = pytest.mark.needs_data("nsl-kdd", "cicids2017")
+
 
 @functools.cache
 def _dataset(name: str) -> Dataset:
@@ -229,3 +231,15 @@ def test_results_do_not_depend_on_the_chunk_size(nsl_split, fitted, monkeypatch)
     monkeypatch.setattr(netad.preprocess, "_CHUNK_ROWS", 999)
     np.testing.assert_allclose(fitted.transform(test), whole, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(chunked.transform(test), reference.transform(test), rtol=1e-5, atol=1e-5)
+
+
+def test_for_dataset_applies_the_datasets_registered_defaults_and_explicit_options_win() -> None:
+    # kdd_cup.npz is already one-hot / min-max scaled by the DAGMM code: no second scaling unless asked
+    features = pd.DataFrame({"x000": np.array([0.0, 1.0, 0.5], dtype=np.float32)})
+    label = np.array([1, 0, 1], dtype=np.int8)
+    category = np.array(["attack", "normal", "attack"], dtype=object)
+    dagmm_npz = Dataset("kddcup99-dagmm", features, label, category)
+    assert FlowPreprocessor.for_dataset(dagmm_npz).scaler is None
+    assert FlowPreprocessor.for_dataset(dagmm_npz, scaler="standard").scaler == "standard"
+    other = Dataset("csv:flows.csv", features, label, category)
+    assert FlowPreprocessor.for_dataset(other).scaler == "standard"

@@ -13,6 +13,10 @@ from netad.datasets.base import Dataset
 from netad.errors import NetadInputError
 from netad.protocols import Split, available, make_split
 
+pytestmark = pytest.mark.needs_data(
+    "nsl-kdd", "kddcup99", "cicids2017", "unsw-nb15", "kddcup99-dagmm", "cicids2017-improved"
+)
+
 
 @functools.cache
 def _dataset(name: str) -> Dataset:
@@ -113,16 +117,32 @@ def test_fit_data_holds_only_train_rows_and_known_labels(request, fixture, proto
         assert not np.shares_memory(y, split.known_label)
 
 
-def test_weak_reveals_only_the_labelled_ratio_of_train_attacks(nsl) -> None:
+def test_weak_keeps_one_label_budget_for_train_and_validation(nsl) -> None:
     split = make_split(nsl, "weak", seed=3, labelled_ratio=0.02)
     attacks = split.train.label == 1
     assert attacks.sum() > 1000  # contaminated: the attacks of the training partition stay in train
-    assert split.known_label.sum() == max(1, round(0.02 * attacks.sum()))
     assert np.all(split.train.label[split.known_label == 1] == 1)  # a known label is a true attack
     X, y = split.fit_data("unsupervised")
     assert y is None and len(X) == len(split.train)
+    # validation: thresholds and selection see the same ratio of its attacks labelled, every other row unlabelled
+    seen = split.validation_labels()
+    assert np.all(split.validation.label[seen == 1] == 1)
+    val_attacks = int((split.validation.label == 1).sum())
+    assert 0 < seen.sum() <= np.ceil(0.02 * val_attacks) and (seen == 0).sum() > (split.validation.label == 0).sum()
+    budget = split.info["label_budget"]
+    all_attacks = int(attacks.sum()) + val_attacks
+    assert budget["attacks"] == all_attacks and budget["ratio"] == 0.02
+    assert budget["labelled_attacks"] == int(split.known_label.sum() + seen.sum()) <= np.ceil(0.02 * all_attacks)
+    assert split.known_label.sum() >= round(0.02 * attacks.sum()) - 1  # train keeps (about) its share
     tiny = make_split(nsl, "weak", seed=3, labelled_ratio=1e-9)
-    assert tiny.known_label.sum() == 1
+    assert tiny.known_label.sum() == 1 and tiny.validation_labels().sum() == 0
+    assert tiny.info["label_budget"]["labelled_attacks"] == 1
+
+
+def test_novelty_thresholds_see_every_validation_label(nsl) -> None:
+    split = make_split(nsl, "novelty", seed=0)
+    np.testing.assert_array_equal(split.validation_labels(), split.validation.label)
+    assert "label_budget" not in split.info
 
 
 def test_zero_shot_keeps_unseen_categories_out_of_train_and_validation(nsl) -> None:
@@ -193,12 +213,18 @@ def test_dagmm_treats_kdd_normal_as_the_anomaly(kdd) -> None:
     # label 1 = KDD-normal rows, in every part; train holds none of them
     for part in (split.train, split.validation, split.test):
         assert np.array_equal(part.label == 1, kdd_normal[part.rows])
-    assert (split.train.label == 0).all() and (split.validation.label == 0).all()
+    assert (split.train.label == 0).all()
     assert len(split.test) == kdd.n_rows - kdd.n_rows // 2
     # a random half: about half of the KDD-normal rows land in test
     assert split.test.label.sum() == pytest.approx(kdd_normal.sum() / 2, rel=0.02)
-    # validation = 10% of the training half's majority rows
-    assert len(split.validation) == pytest.approx(0.1 * (len(split.train) + len(split.validation)), rel=0.01)
+    # validation = 10% of the training half's majority rows + 10% of its KDD-normal rows (labelled anomalies, so
+    # best-f1 works by default); none of them is a test row
+    val_majority = (split.validation.label == 0).sum()
+    assert val_majority == pytest.approx(0.1 * (len(split.train) + val_majority), rel=0.01)
+    assert split.validation.label.sum() == pytest.approx(0.1 * kdd_normal.sum() / 2, rel=0.05)
+    assert not set(split.validation.rows) & set(split.test.rows)
+    without = make_split(kdd, "dagmm", seed=0, val_attacks=False)
+    assert (without.validation.label == 0).all() and np.array_equal(without.train.rows, split.train.rows)
 
 
 def test_dagmm_refuses_non_kdd_data(nsl) -> None:
@@ -215,20 +241,26 @@ def test_dagmm_also_runs_on_the_dagmm_preprocessed_file(shared_data) -> None:
     assert split.test.label.sum() == pytest.approx((dataset.label == 0).sum() / 2, rel=0.02)
 
 
-def test_max_train_subsample_is_stratified_and_keeps_every_category(nsl) -> None:
+def test_max_train_caps_the_normal_rows_label_free_detectors_fit_and_keeps_every_category(nsl) -> None:
     full = make_split(nsl, "novelty", seed=0)
     capped = make_split(nsl, "novelty", seed=0, max_train=3000)
-    assert len(capped.train) == 3000
+    fit_rows, _ = capped.fit_data("unsupervised")
+    assert len(fit_rows) == 3000  # what an unsupervised detector fits, not the whole partition
     assert np.isin(capped.train.rows, full.train.rows).all()
     full_cats, full_counts = np.unique(full.train.attack_category, return_counts=True)
     cats, counts = np.unique(capped.train.attack_category, return_counts=True)
     assert np.array_equal(cats, full_cats)  # every category kept, even those with a handful of rows
-    expected = np.maximum(full_counts * 3000 / full_counts.sum(), 1)
+    n_normal = int((full.train.label == 0).sum())
+    expected = np.maximum(full_counts * 3000 / n_normal, 1)  # attacks thinned by the normals' fraction
     big = full_counts > 1000
     assert np.all(np.abs(counts[big] - expected[big]) <= 0.01 * expected[big] + 2)
-    assert capped.info["max_train"]["rows_before"] == len(full.train)
+    info = capped.info["max_train"]
+    assert info["rows_before"] == len(full.train) and info["normal_rows_before"] == n_normal
+    assert info["normal_rows_after"] == 3000 and "normal training rows" in info["applies_to"]
     # validation and test are untouched by the cap
     assert np.array_equal(capped.test.rows, full.test.rows)
+    weak = make_split(nsl, "weak", seed=0, max_train=3000)  # every training row is fitted there: all are capped
+    assert len(weak.train) == 3000 and "every training row" in weak.info["max_train"]["applies_to"]
 
 
 def test_novelty_uses_the_official_test_file_and_a_mixed_validation(nsl) -> None:

@@ -9,6 +9,8 @@ from sklearn.metrics import f1_score
 from netad import thresholds
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 
 @pytest.fixture(scope="module")
 def validation(shared_data):
@@ -75,7 +77,9 @@ def test_seed_rule_pools_training_and_test_scores_and_is_labelled(validation):
     assert strategy.choose(scores) == pytest.approx(np.percentile(scores, 80))
     assert thresholds.test_data_tag("seed:p80") == "seed rule: uses test scores"
     assert thresholds.test_data_tag("oracle") == "oracle: test labels"
-    assert thresholds.test_data_tag("p99") == "" and not thresholds.uses_test_data("no-such-rule")
+    assert thresholds.test_data_tag("p99") == ""
+    with pytest.raises(NetadInputError, match="unknown threshold strategy 'no-such-rule'"):
+        thresholds.uses_test_data("no-such-rule")  # an unknown spec is an error, never "honest" by default
 
 
 @pytest.mark.parametrize("spec", ["seed:p100", "seed:80", "seed:"])

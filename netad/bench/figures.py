@@ -4,7 +4,7 @@
 and the matching ``results.csv`` rows, and writes ``figures/<job>.png`` with three panels:
 
 1. histograms of the anomaly score, normal vs attack rows (log-x when the positive scores span two or more
-   decades), with the job's threshold drawn: the one of its first threshold strategy in ``results.csv``;
+   decades), with the job's thresholds drawn: one line per threshold strategy in ``results.csv``;
 2. the ROC curve with its AUROC;
 3. the precision-recall curve with its AUPRC (average precision, as in ``netad.metrics``).
 
@@ -19,7 +19,7 @@ the Agg canvas (no pyplot state, no display needed).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class JobFigure:
     auprc: float
     n_normal: int
     n_attack: int
+    thresholds: list[tuple[str, float]] = field(default_factory=list)
+    """Every (strategy, threshold) line drawn, in results.csv order (``threshold`` is the first one)."""
 
 
 def _matplotlib() -> tuple[Any, Any]:
@@ -62,14 +64,19 @@ def _matplotlib() -> tuple[Any, Any]:
 
 def job_thresholds(results: pd.DataFrame) -> dict[str, tuple[str, float]]:
     """Job key -> (threshold strategy, threshold) of the job's first row in ``results.csv`` (its first strategy)."""
-    out: dict[str, tuple[str, float]] = {}
+    return {key: lines[0] for key, lines in job_threshold_lines(results).items()}
+
+
+def job_threshold_lines(results: pd.DataFrame) -> dict[str, list[tuple[str, float]]]:
+    """Job key -> every (threshold strategy, threshold) of the job in ``results.csv``, in file order."""
+    out: dict[str, list[tuple[str, float]]] = {}
     if results.empty:
         return out
     for row in results.itertuples(index=False):
         variant = getattr(row, "variant", "")
         variant = "" if pd.isna(variant) else str(variant)
         key = Job(str(row.dataset), str(row.protocol), str(row.detector), int(row.seed), variant=variant).key
-        out.setdefault(key, (str(row.threshold_strategy), float(row.threshold)))
+        out.setdefault(key, []).append((str(row.threshold_strategy), float(row.threshold)))
     return out
 
 
@@ -101,7 +108,7 @@ def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: i
         results = pd.DataFrame()
     if results.empty:
         log.warning("%s: no results.csv rows; figures are drawn without a threshold line", run_dir)
-    thresholds_by_job = job_thresholds(results)
+    thresholds_by_job = job_threshold_lines(results)
     out = Path(out_dir) if out_dir is not None else run_dir / "figures"
     out.mkdir(parents=True, exist_ok=True)
 
@@ -111,13 +118,14 @@ def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: i
         table = pd.read_parquet(file, columns=["score", "label"])
         scores = table["score"].to_numpy(dtype=np.float64)
         labels = table["label"].to_numpy().astype(np.int8)
-        strategy, threshold = thresholds_by_job.get(job, (None, None))
+        lines = thresholds_by_job.get(job, [])
+        strategy, threshold = lines[0] if lines else (None, None)
         if strategy is None:
             log.warning("%s: no results.csv row for job %s; no threshold line", run_dir, job)
         figure = Figure(figsize=(15, 4.2))
         Canvas(figure)
         axes = figure.subplots(1, 3)
-        log_x = _histogram(axes[0], scores, labels, threshold, strategy)
+        log_x = _histogram(axes[0], scores, labels, lines)
         auroc, auprc = _curves(axes[1], axes[2], scores, labels)
         figure.suptitle(job, fontsize=10)
         figure.tight_layout()
@@ -134,13 +142,18 @@ def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: i
                 auprc=auprc,
                 n_normal=int((labels == 0).sum()),
                 n_attack=int((labels == 1).sum()),
+                thresholds=list(lines),
             )
         )
     log.info("wrote %d figures to %s", len(drawn), out)
     return drawn
 
 
-def _histogram(ax: Any, scores: np.ndarray, labels: np.ndarray, threshold: float | None, strategy: str | None) -> bool:
+_LINE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)))
+_LINE_COLOURS = ("black", "tab:purple", "tab:green", "tab:brown", "tab:olive")
+
+
+def _histogram(ax: Any, scores: np.ndarray, labels: np.ndarray, lines: list[tuple[str, float]]) -> bool:
     finite = np.isfinite(scores)
     values = scores[finite]
     log_x = uses_log_x(values)
@@ -155,10 +168,16 @@ def _histogram(ax: Any, scores: np.ndarray, labels: np.ndarray, threshold: float
         part = scores[finite & (labels == value)]
         if part.size:
             ax.hist(part, bins=bins, alpha=0.55, color=colour, label=f"{name} ({part.size:,})")
-    if threshold is not None and np.isfinite(threshold):
+    from netad.thresholds import test_data_tag
+
+    for i, (strategy, threshold) in enumerate(lines):
+        if not np.isfinite(threshold) or (log_x and threshold <= 0):
+            continue
+        tag = test_data_tag(strategy)
         ax.axvline(
-            threshold, color="black", linestyle="--", linewidth=1.2, label=f"threshold {strategy} = {threshold:.4g}"
-        )
+            threshold, color=_LINE_COLOURS[i % len(_LINE_COLOURS)], linestyle=_LINE_STYLES[i % len(_LINE_STYLES)],
+            linewidth=1.2, label=f"{strategy} = {threshold:.4g}" + (f" ({tag})" if tag else ""),
+        )  # fmt: skip
     if log_x:
         ax.set_xscale("log")
     ax.set_yscale("log")

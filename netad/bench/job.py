@@ -1,4 +1,4 @@
-"""Run one benchmark job: load -> split -> preprocess (fit on train) -> fit -> threshold -> metrics."""
+"""Run one benchmark job: the fit chain of :mod:`netad.pipeline`, then every threshold strategy and the metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,14 @@ import pandas as pd
 
 from netad import metrics, thresholds
 from netad.bench.spec import Job
-from netad.errors import NetadInputError
+from netad.pipeline import (  # noqa: F401 (the fit chain, re-exported for the benchmarks)
+    FittedJob,
+    build_detector,
+    choose_threshold,
+    fit_job,
+    fit_scores,
+)
+from netad.runs import write_scores
 
 log = logging.getLogger(__name__)
 
@@ -30,75 +36,7 @@ class JobResult:
     dataset_info: dict[str, Any]
     error: str | None = None
     scores: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def build_detector(name: str, params: dict[str, Any], seed: int) -> Any:
-    """A registered detector with ``params``; its ``random_state`` is the job's seed unless given."""
-    from netad.detectors import make
-
-    detector = make(name, **params)
-    if "random_state" in detector.get_params() and "random_state" not in params:
-        detector.set_params(random_state=seed)
-    return detector
-
-
-@dataclass
-class FittedJob:
-    """A job's fitted pieces: what ``run_job`` evaluates, and what explanations and plots inspect."""
-
-    dataset: Any  # netad.datasets.base.Dataset
-    split: Any  # netad.protocols.Split
-    preprocessor: Any  # netad.preprocess.FlowPreprocessor, fitted on the fit rows
-    detector: Any  # fitted
-    n_fit: int
-    fit_seconds: float
-
-
-def fit_job(job: Job) -> FittedJob:
-    """Load the dataset, cut the split, fit the preprocessor and the detector on the fit rows only."""
-    from netad.datasets import load
-    from netad.preprocess import FlowPreprocessor
-    from netad.protocols import make_split
-
-    dataset = load(job.dataset, job.dataset_path, **job.dataset_options)
-    split = make_split(dataset, job.protocol, seed=job.seed, max_train=job.max_train, **job.protocol_options)
-    detector = build_detector(job.detector, job.params, job.seed)
-
-    fit_frame, fit_labels = split.fit_data(detector.supervision)
-    preprocessor = FlowPreprocessor.for_dataset(dataset, **job.preprocess).fit(fit_frame)
-    X_fit = preprocessor.transform(fit_frame)
-    del fit_frame
-
-    start = time.perf_counter()
-    detector.fit(X_fit, fit_labels)
-    fit_seconds = time.perf_counter() - start
-    return FittedJob(dataset, split, preprocessor, detector, len(X_fit), fit_seconds)
-
-
-def choose_threshold(
-    spec: Any,
-    split: Any,
-    validation_scores: np.ndarray,
-    test_scores: np.ndarray,
-    train_scores: np.ndarray | None = None,
-) -> tuple[Any, float, str]:
-    """(strategy, threshold, where it was chosen): on the validation split, except the strategies that use test
-    data (``oracle``: test labels; ``seed:pQ``: training and test scores pooled, needs ``train_scores``)."""
-    strategy = thresholds.resolve(spec)
-    if getattr(strategy, "needs_train_scores", False):
-        if train_scores is None:
-            raise NetadInputError(f"threshold {strategy.name!r} needs the training scores")
-        pooled = np.concatenate([train_scores, test_scores])
-        return strategy, strategy.choose(pooled), "train + test scores (seed rule: uses test data)"
-    if strategy.uses_test_data:
-        return strategy, strategy.choose(test_scores, split.test.label), "test (oracle: uses test labels)"
-    return strategy, strategy.choose(validation_scores, split.validation.label), "validation"
-
-
-def fit_scores(fitted: FittedJob) -> np.ndarray:
-    """Scores of the rows the detector was fitted on (recomputed: ``fit_job`` does not keep the table)."""
-    frame, _ = fitted.split.fit_data(fitted.detector.supervision)
-    return fitted.detector.decision_function(fitted.preprocessor.transform(frame))
+    warnings: list[str] = field(default_factory=list)
 
 
 ZERO_SHOT_METRICS = (
@@ -179,13 +117,22 @@ def evaluate(
     test_scores: np.ndarray,
     train_scores: np.ndarray | None = None,
     seed: int = 0,
+    warnings: list[str] | None = None,
+    detector: Any = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """results.csv rows (``base`` + one per threshold strategy, with zero-shot columns on zero-shot splits) and
-    per_category.csv rows, from the scores of a fitted detector."""
+    per_category.csv rows, from the scores of a fitted detector. Near-useless models are added to ``warnings``."""
+    warnings = [] if warnings is None else warnings
     rows, per_category = [], []
     views = zero_shot_views(split, seed)
     for spec in specs:
         strategy, threshold, source = choose_threshold(spec, split, validation_scores, test_scores, train_scores)
+        if not strategy.uses_test_data:
+            what = f"{base['detector']} on {base['dataset']} (seed {base['seed']}, {strategy.name})"
+            warnings.extend(metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what))
+        conflict = getattr(detector, "threshold_conflict", None) if detector is not None else None
+        if conflict is not None and (message := conflict(strategy)):
+            warnings.append(message)
         row = {
             **base,
             "threshold_strategy": strategy.name,
@@ -237,7 +184,13 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
     }
     needs_train = any(getattr(thresholds.resolve(spec), "needs_train_scores", False) for spec in job.thresholds)
     train_scores = fit_scores(fitted) if needs_train else None
-    rows, per_category = evaluate(job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed)
+    warnings: list[str] = []
+    if not (split.test.label == 1).any() and not (split.validation.label == 1).any():
+        warnings.append(f"{job.dataset}: the data has no attacks (every row is normal): F1 and recall are 0 by "
+                        "construction and AUROC is undefined")  # fmt: skip
+    rows, per_category = evaluate(
+        job.thresholds, split, base, validation_scores, test_scores, train_scores, job.seed, warnings, detector
+    )
 
     if job.save_scores and scores_dir is not None:
         table = pd.DataFrame(
@@ -248,5 +201,14 @@ def run_job(job: Job, scores_dir: str | None = None) -> JobResult:
                 "row": split.test.rows.astype(np.int64),
             }
         )
-        table.to_parquet(Path(scores_dir) / f"{job.key}.parquet", index=False)
-    return JobResult(rows, per_category, split.info, dataset.describe())
+        write_scores(scores_dir, job.key, table)
+    return JobResult(rows, per_category, split.info, dataset.describe(), warnings=warnings)
+
+
+def safe_run_job(job: Job, scores_dir: str | None) -> tuple[Job, JobResult]:
+    """Run a job in a worker; a failure becomes a recorded error, not a lost run."""
+    try:
+        return job, run_job(job, scores_dir)
+    except Exception as exc:  # noqa: BLE001 - recorded in the run and reported to the user
+        log.exception("job %s failed", job.key)
+        return job, JobResult([], [], {}, {}, error=f"{type(exc).__name__}: {exc}")

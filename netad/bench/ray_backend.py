@@ -48,13 +48,13 @@ def _require_ray() -> Any:
 
 def _ray_task(job: Job, save_scores: bool) -> tuple[Job, JobResult, bytes | None]:
     """Body of one Ray task: run the job, return its result and (optionally) its score table as parquet bytes."""
-    from netad.bench.runner import _safe_run
+    from netad.bench.job import safe_run_job
 
     if not save_scores:
-        job, result = _safe_run(job, None)
+        job, result = safe_run_job(job, None)
         return job, result, None
     with tempfile.TemporaryDirectory(prefix="netad-ray-") as folder:
-        job, result = _safe_run(job, folder)
+        job, result = safe_run_job(job, folder)
         path = Path(folder) / f"{job.key}.parquet"
         return job, result, path.read_bytes() if path.is_file() else None
 

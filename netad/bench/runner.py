@@ -14,12 +14,12 @@ The run directory is a stable contract that scripts rely on:
 from __future__ import annotations
 
 import datetime as dt
-import json
+import difflib
 import logging
 import platform
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,20 +27,18 @@ from typing import Any
 import pandas as pd
 
 from netad import thresholds
-from netad.bench.job import JobResult, build_detector, run_job
+from netad.bench.job import JobResult, build_detector, safe_run_job
 from netad.bench.spec import Job
 from netad.errors import NetadInputError
+from netad.runs import (  # noqa: F401 (GROUP, METRICS, summarise: part of netad.bench's API)
+    GROUP,
+    METRICS,
+    prepare_run_dir,
+    summarise,
+    write_tables,
+)
 
 log = logging.getLogger(__name__)
-
-METRICS = (
-    "precision", "recall", "f1", "f2", "accuracy", "auroc", "auprc", "fit_seconds", "score_seconds",
-    # zero-shot splits only (netad.bench.job.ZERO_SHOT_METRICS): known-attack and unseen-family views of test
-    "known_precision", "known_recall", "known_f1", "known_auroc", "known_balanced_f1",
-    "zero_shot_precision", "zero_shot_recall", "zero_shot_f1", "zero_shot_auroc", "zero_shot_auprc",
-    "zero_shot_balanced_precision", "zero_shot_balanced_recall", "zero_shot_balanced_f1",
-)  # fmt: skip
-GROUP = ["dataset", "protocol", "detector", "variant", "threshold_strategy"]
 
 
 @dataclass
@@ -52,6 +50,7 @@ class BenchResult:
     per_category: pd.DataFrame
     errors: list[dict[str, str]]
     run_dir: Path | None
+    warnings: list[str] = field(default_factory=list)  # near-useless models, data without attacks
 
 
 def _as_list(value: str | Sequence[str]) -> list[str]:
@@ -86,7 +85,10 @@ def plan(
         raise NetadInputError("no detector given")
     unknown = [d for d in detector_names if not is_known(d)]
     if unknown:
-        raise NetadInputError(f"unknown detector(s) {unknown}; available: {', '.join(available_detectors())}")
+        names = list(available_detectors())
+        hints = [f"{d!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(d, names, n=1)) else
+                 repr(d) for d in unknown]  # fmt: skip
+        raise NetadInputError(f"unknown detector {', '.join(hints)}; available: {', '.join(names)}")
     if protocol not in available_protocols():
         raise NetadInputError(f"unknown protocol {protocol!r}; available: {', '.join(available_protocols())}")
     threshold_specs = tuple(thresholds.resolve(t).name for t in _as_list(threshold))
@@ -95,6 +97,12 @@ def plan(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise NetadInputError("no seed given")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise NetadInputError(f"seeds {repeated} given more than once; each seed is one run of mean ± std")
+    negative = [s for s in seeds if not 0 <= s < 2**32]
+    if negative:
+        raise NetadInputError(f"seeds {negative}: a seed must be an integer from 0 to 2**32 - 1")
     if max_train is not None and max_train < 10:
         raise NetadInputError(f"--max-train {max_train}: need at least 10 training rows")
     params = detector_params or {}
@@ -124,15 +132,6 @@ def plan(
     ]
 
 
-def _safe_run(job: Job, scores_dir: str | None) -> tuple[Job, JobResult]:
-    """Run a job in a worker; a failure becomes a recorded error, not a lost run."""
-    try:
-        return job, run_job(job, scores_dir)
-    except Exception as exc:  # noqa: BLE001 - recorded in the run and reported to the user
-        log.exception("job %s failed", job.key)
-        return job, JobResult([], [], {}, {}, error=f"{type(exc).__name__}: {exc}")
-
-
 def execute(
     jobs: list[Job],
     scores_dir: str | None = None,
@@ -156,12 +155,12 @@ def execute(
         return sorted(finished, key=lambda pair: order[pair[0].key])
     done: list[tuple[Job, JobResult]] = []
     if n_jobs == 1 or len(jobs) == 1:
-        iterator: Iterable[tuple[Job, JobResult]] = (_safe_run(job, scores_dir) for job in jobs)
+        iterator: Iterable[tuple[Job, JobResult]] = (safe_run_job(job, scores_dir) for job in jobs)
     else:
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        iterator = parallel(delayed(_safe_run)(job, scores_dir) for job in jobs)
+        iterator = parallel(delayed(safe_run_job)(job, scores_dir) for job in jobs)
     for job, result in iterator:
         done.append((job, result))
         if on_done is not None:
@@ -178,20 +177,6 @@ def check_backend(backend: str, address: str | None = None) -> None:
         raise NetadInputError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
     if address is not None and backend != "ray":
         raise NetadInputError(f"--address {address!r} is for --backend ray (the {backend} backend runs locally)")
-
-
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds per (dataset, protocol, detector, threshold_strategy)."""
-    if results.empty:
-        return pd.DataFrame(columns=GROUP + ["n_seeds"])
-    present = [m for m in METRICS if m in results.columns]
-    grouped = results.groupby(GROUP, sort=False)
-    mean = grouped[present].mean().add_suffix("_mean")
-    std = grouped[present].std(ddof=1).fillna(0.0).add_suffix("_std")
-    summary = pd.concat([mean, std], axis=1)
-    summary.insert(0, "n_seeds", grouped.size())
-    columns = ["n_seeds"] + [f"{m}_{s}" for m in present for s in ("mean", "std")]
-    return summary[columns].reset_index()
 
 
 def package_versions(packages: Sequence[str]) -> dict[str, str]:
@@ -213,36 +198,6 @@ def _versions() -> dict[str, str]:
         "platform": platform.platform(),
         **package_versions(("netad", "numpy", "pandas", "pyarrow", "scikit-learn", "torch", "joblib")),
     }
-
-
-def _prepare_run_dir(out: str | Path | None, overwrite: bool, name_hint: str) -> Path:
-    if out is None:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{stamp}-{name_hint}"
-    run_dir = Path(out)
-    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
-        raise NetadInputError(
-            f"output directory {run_dir} exists and is not empty; choose another --out or pass --overwrite"
-        )
-    if overwrite and run_dir.is_dir():
-        _clear_previous_run(run_dir)
-    (run_dir / "scores").mkdir(parents=True, exist_ok=True)
-    return run_dir
-
-
-RUN_FILES = ("results.csv", "summary.csv", "per_category.csv", "config.json")
-RUN_DIRS = ("scores", "figures")
-
-
-def _clear_previous_run(run_dir: Path) -> None:
-    """Remove what an earlier run wrote here (and only that), so no stale score file outlives an overwrite."""
-    import shutil
-
-    for name in RUN_FILES:
-        (run_dir / name).unlink(missing_ok=True)
-    for name in RUN_DIRS:
-        if (run_dir / name).is_dir():
-            shutil.rmtree(run_dir / name)
 
 
 def run(
@@ -324,17 +279,20 @@ def run_jobs(
             dataset_info[job.dataset] = load(job.dataset, job.dataset_path, **job.dataset_options).describe()
 
     hint = f"{jobs[0].dataset}-{jobs[0].protocol}".replace(":", "_").replace("/", "_")
-    run_dir = _prepare_run_dir(out, overwrite, hint) if write else None
+    run_dir = prepare_run_dir(out, overwrite, hint) if write else None
     if on_plan is not None:
         on_plan(jobs)
     started = dt.datetime.now(dt.timezone.utc)
     finished = execute(jobs, str(run_dir / "scores") if run_dir else None, n_jobs, backend, on_done, address)
 
-    rows, per_category, errors, splits = [], [], [], {}
+    rows, per_category, errors, splits, warnings = [], [], [], {}, []
     for job, result in finished:
         if result.error:
             errors.append({"job": job.key, "error": result.error})
             continue
+        for warning in dict.fromkeys(result.warnings):
+            log.info("warning: %s", warning)  # the CLI shows result.warnings; INFO keeps it from printing twice
+            warnings.append(warning)
         rows.extend(result.rows)
         per_category.extend(result.per_category)
         splits[f"{job.dataset}__{job.protocol}__seed{job.seed}"] = result.split_info
@@ -343,9 +301,6 @@ def run_jobs(
     per_category_frame = pd.DataFrame(per_category)
 
     if run_dir is not None:
-        results.to_csv(run_dir / "results.csv", index=False)
-        summary.to_csv(run_dir / "summary.csv", index=False)
-        per_category_frame.to_csv(run_dir / "per_category.csv", index=False)
         config = {
             "netad_run_format": 1,
             "command": sys.argv if Path(sys.argv[0]).name == "netad" else None,
@@ -358,6 +313,7 @@ def run_jobs(
             "splits": splits,
             "versions": _versions(),
             "errors": errors,
+            "warnings": warnings,
         }
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
-    return BenchResult(results, summary, per_category_frame, errors, run_dir)
+        write_tables(run_dir, results, summary, per_category_frame, config)
+    return BenchResult(results, summary, per_category_frame, errors, run_dir, warnings)

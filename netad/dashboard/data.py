@@ -1,6 +1,6 @@
 """What the dashboard and the report show, read from benchmark run directories (``netad bench`` / ``netad sweep``).
 
-A run directory (see :mod:`netad.bench.runner`) holds ``results.csv``, ``summary.csv``, ``per_category.csv``,
+A run directory (written and read by :mod:`netad.runs`) holds ``results.csv``, ``summary.csv``, ``per_category.csv``,
 ``config.json`` and ``scores/<job>.parquet`` (test score, label, attack_category per row). This module turns it
 into JSON-ready payloads:
 
@@ -22,19 +22,24 @@ are drawn from every test row.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from netad.bench.spec import Job
 from netad.errors import NetadInputError
+from netad.runs import (  # noqa: F401 (re-exported: the dashboard's view of a run directory)
+    ExplainOutput,
+    RunDir,
+    find_explanations,
+    job_key,
+    load_run,
+    read_csv,
+    read_scores,
+    variant_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +49,6 @@ DEFAULT_MAX_POINTS = 5000
 SAMPLE_SEED = 0
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 _TOP_SHAP = 15
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(path, keep_default_na=True)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
 
 
 def _clean(value: Any) -> Any:
@@ -71,135 +67,6 @@ def _clean(value: Any) -> Any:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """DataFrame rows as JSON-safe dicts."""
     return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def job_key(row: Any) -> str:
-    """The ``scores/<key>.parquet`` name of a results/per_category/summary row (seed required)."""
-    variant = row.get("variant", "") if isinstance(row, dict) else getattr(row, "variant", "")
-    variant = "" if variant is None or (isinstance(variant, float) and math.isnan(variant)) else str(variant)
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    return Job(str(get("dataset")), str(get("protocol")), str(get("detector")), int(get("seed")), variant=variant).key
-
-
-def _variant(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-
-
-@dataclass
-class ExplainOutput:
-    """A ``netad explain`` output folder found inside a run directory."""
-
-    path: Path
-    context: dict[str, Any]
-    mean_abs_shap: pd.DataFrame
-
-    def matches(self, dataset: str, protocol: str, detector: str) -> bool:
-        c = self.context
-        return (c.get("dataset"), c.get("protocol"), c.get("detector")) == (dataset, protocol, detector)
-
-
-@dataclass
-class RunDir:
-    """A benchmark run directory, read once: tables, config, score files and any ``netad explain`` output."""
-
-    path: Path
-    config: dict[str, Any]
-    results: pd.DataFrame
-    summary: pd.DataFrame
-    per_category: pd.DataFrame
-    score_files: dict[str, Path]
-    explanations: list[ExplainOutput] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.path.resolve().name
-
-    @cached_property
-    def jobs(self) -> list[dict[str, Any]]:
-        """One entry per job with a results.csv row or a score file: key, dataset, protocol, detector, variant,
-        seed and whether scores were saved (needed for the per-job views)."""
-        entries: dict[str, dict[str, Any]] = {}
-        if not self.results.empty:
-            for row in self.results.to_dict("records"):
-                key = job_key(row)
-                entries.setdefault(key, {
-                    "key": key, "dataset": str(row["dataset"]), "protocol": str(row["protocol"]),
-                    "detector": str(row["detector"]), "variant": _variant(row.get("variant")),
-                    "seed": int(row["seed"]),
-                })  # fmt: skip
-        for key in self.score_files:
-            if key not in entries:
-                parts = key.split("__")
-                seed = parts[-1].removeprefix("seed")
-                entries[key] = {
-                    "key": key, "dataset": parts[0], "protocol": parts[1] if len(parts) > 3 else "",
-                    "detector": parts[-2] if len(parts) > 2 else key, "variant": "",
-                    "seed": int(seed) if seed.isdigit() else 0,
-                }  # fmt: skip
-        for key, entry in entries.items():
-            entry["has_scores"] = key in self.score_files
-        return sorted(entries.values(), key=lambda e: (e["dataset"], e["protocol"], e["detector"], e["variant"],
-                                                         e["seed"]))  # fmt: skip
-
-    def job(self, key: str) -> dict[str, Any]:
-        for entry in self.jobs:
-            if entry["key"] == key:
-                return entry
-        raise NetadInputError(f"{self.path}: no job {key!r}; jobs: {', '.join(e['key'] for e in self.jobs)}")
-
-
-def load_run(path: str | Path) -> RunDir:
-    """Read a run directory; raises :class:`NetadInputError` naming the directory when it is not one."""
-    path = Path(path)
-    if not path.is_dir():
-        raise NetadInputError(f"{path}: not a directory (give a run directory written by `netad bench`)")
-    if not (path / "results.csv").is_file() and not (path / "summary.csv").is_file():
-        raise NetadInputError(
-            f"{path}: not a benchmark run directory (no results.csv or summary.csv); run `netad bench --out {path}`"
-        )
-    config: dict[str, Any] = {}
-    if (path / "config.json").is_file():
-        try:
-            config = json.loads((path / "config.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise NetadInputError(f"{path / 'config.json'}: not valid JSON ({exc})") from None
-    results = _read_csv(path / "results.csv")
-    summary = _read_csv(path / "summary.csv")
-    if summary.empty and not results.empty:
-        from netad.bench.runner import summarise
-
-        summary = summarise(results)
-    score_files = {p.stem: p for p in sorted((path / "scores").glob("*.parquet"))}
-    return RunDir(
-        path=path,
-        config=config,
-        results=results,
-        summary=summary,
-        per_category=_read_csv(path / "per_category.csv"),
-        score_files=score_files,
-        explanations=find_explanations(path),
-    )
-
-
-def find_explanations(run_dir: Path) -> list[ExplainOutput]:
-    """``netad explain`` output folders (``alerts.json`` + ``mean_abs_shap.csv``) anywhere under ``run_dir``."""
-    found = []
-    for alerts in sorted(run_dir.rglob("alerts.json")):
-        table_path = alerts.parent / "mean_abs_shap.csv"
-        if not table_path.is_file():
-            continue
-        try:
-            document = json.loads(alerts.read_text())
-            table = pd.read_csv(table_path)
-        except (json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            log.warning("%s: unreadable SHAP output skipped (%s)", alerts.parent, exc)
-            continue
-        if not {"feature", "mean_abs_shap"} <= set(table.columns):
-            log.warning("%s: mean_abs_shap.csv lacks feature/mean_abs_shap columns; skipped", alerts.parent)
-            continue
-        context = {k: v for k, v in document.items() if k != "alerts"}
-        found.append(ExplainOutput(alerts.parent, context, table))
-    return found
 
 
 def stratified_sample(
@@ -237,21 +104,6 @@ def _finite_scores(scores: np.ndarray, where: str) -> np.ndarray:
         log.warning("%s: %d non-finite scores shown as +-%.3g (NaN as never flagged)", where, bad.sum(), _FLOAT_MAX)
         scores = np.where(np.isnan(scores), -_FLOAT_MAX, np.clip(scores, -_FLOAT_MAX, _FLOAT_MAX))
     return scores
-
-
-def read_scores(path: Path) -> pd.DataFrame:
-    """A ``scores/<job>.parquet`` table with checked columns: score (float64), label (int8), attack_category."""
-    table = pd.read_parquet(path)
-    missing = [c for c in ("score", "label") if c not in table.columns]
-    if missing:
-        raise NetadInputError(f"{path}: missing column(s) {missing}; expected score, label, attack_category")
-    out = pd.DataFrame({
-        "score": table["score"].to_numpy(dtype=np.float64),
-        "label": table["label"].to_numpy().astype(np.int8),
-        "attack_category": (table["attack_category"].fillna("(missing)").astype("category") if "attack_category"
-                            in table.columns else np.where(table["label"].to_numpy() == 1, "attack", "normal")),
-    })  # fmt: skip
-    return out
 
 
 def score_sample(table: pd.DataFrame, max_points: int, where: str = "scores") -> dict[str, Any]:
@@ -371,7 +223,7 @@ def leaderboard(runs: list[RunDir]) -> pd.DataFrame:
     board = pd.concat(frames, ignore_index=True)
     if "variant" not in board.columns:
         board["variant"] = ""
-    board["variant"] = board["variant"].map(_variant)
+    board["variant"] = board["variant"].map(variant_label)
     sort = [c for c in ("dataset", "protocol", "threshold_strategy") if c in board.columns]
     if "f1_mean" in board.columns:
         return board.sort_values(sort + ["f1_mean"], ascending=[True] * len(sort) + [False]).reset_index(drop=True)

@@ -24,6 +24,15 @@ NORMAL, ATTACK, SLIDER, CURVE = "#1f77b4", "#d62728", "#ff7f0e", "#6a3d9a"
 MAX_CURVE_POINTS = 1500
 HIST_BINS = 60
 LEADERBOARD_METRICS = ("f1", "precision", "recall", "auroc", "auprc")
+METRIC_LABELS = {"f1": "F1", "precision": "precision", "recall": "recall", "auroc": "AUROC", "auprc": "AUPRC"}
+MAX_CATEGORY_BARS = 15
+"""The per-category chart shows the largest attack categories; the others share one bar (full list: the report)."""
+TITLE_TOP = 30
+"""Pixels above the title: Plotly's mode bar (shown on hover, top right) sits there and never covers a title."""
+MODEBAR_REMOVE = ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverClosestCartesian",
+                  "hoverCompareCartesian"]  # fmt: skip
+"""Mode-bar buttons that do nothing useful on these figures (a shorter bar; plotly.js config
+``modeBarButtonsToRemove``, used by the dashboard and the report)."""
 
 
 def _go() -> Any:
@@ -34,10 +43,22 @@ def _go() -> Any:
     return go
 
 
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
+def _layout(title: str, top: int = 72, **extra: Any) -> dict[str, Any]:
+    """The shared layout: the title left-aligned, ``TITLE_TOP`` px below the figure's top edge (under the mode
+    bar), then room down to the plot area (``top`` px) for threshold labels, buttons or a legend."""
     return {
-        "title": {"text": title, "font": {"size": 14}},
-        "margin": {"l": 55, "r": 15, "t": 45, "b": 45},
+        "title": {
+            "text": title,
+            "font": {"size": 14},
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": TITLE_TOP},
+        },  # fmt: skip
+        "margin": {"l": 55, "r": 15, "t": top, "b": 45},
         "template": "plotly_white",
         "legend": {"font": {"size": 10}},
         **extra,
@@ -198,47 +219,76 @@ def category_order(sample_categories: Sequence[str], per_category: pd.DataFrame)
     return (["normal"] if "normal" in rows else []) + attacks
 
 
+def category_groups(order: Sequence[str], max_bars: int = MAX_CATEGORY_BARS) -> list[list[str]]:
+    """The chart's bars: ``normal`` and the ``max_bars`` first attack categories of ``order`` alone, the rest
+    together in one last bar."""
+    attacks = [c for c in order if c != "normal"]
+    groups = [["normal"]] if "normal" in order else []
+    groups += [[c] for c in attacks[:max_bars]]
+    if len(attacks) > max_bars + 1:
+        groups.append(attacks[max_bars:])
+    elif len(attacks) == max_bars + 1:
+        groups.append([attacks[-1]])
+    return groups
+
+
 def category_figure(sample: dict[str, Any], per_category: pd.DataFrame, threshold: float | None = None) -> Any:
-    """Detection rate per attack category (false-positive rate for ``normal``): ``data[0]`` is the score sample
-    at the slider's threshold (moved live; drawn here at ``threshold``, default the job's first run threshold),
-    ``data[1]`` the full test set at the run's first threshold strategy (``per_category.csv``)."""
+    """Detection rate per attack category (false-positive rate for ``normal``), largest categories first and
+    the smallest ones in one bar (:func:`category_groups`): ``data[0]`` (bars) is the score sample at the
+    slider's threshold (moved live; drawn here at ``threshold``, default the job's first run threshold),
+    ``data[1]`` (diamonds) the full test set at the run's first threshold strategy (``per_category.csv``).
+    ``layout.meta.groups`` lists each bar's categories, ``layout.meta.categories`` every category in order."""
     go = _go()
     order = category_order(sample["categories"], per_category)
-    labels = [("normal (false-positive rate)" if c == "normal" else c) for c in order]
+    groups = category_groups(order)
     strategy = None
     full: dict[str, tuple[float, int]] = {}
     if not per_category.empty:
         strategy = str(per_category["threshold_strategy"].iloc[0])
         part = per_category[per_category["threshold_strategy"] == strategy]
         full = {str(r.attack_category): (float(r.detection_rate), int(r.rows)) for r in part.itertuples()}
-    live: list[float | None] = [None] * len(order)
-    counts = [0] * len(order)
+
+    def label(group: list[str]) -> str:
+        rows = sum(full.get(c, (0.0, 0))[1] for c in group)
+        shown = f" ({rows:,})" if full else ""
+        if len(group) > 1:
+            return f"{len(group)} smaller categories{shown}"
+        return ("normal: false-positive rate" if group[0] == "normal" else group[0]) + shown
+
+    def full_rate(group: list[str]) -> float | None:
+        known = [full[c] for c in group if c in full and full[c][1] > 0]
+        rows = sum(n for _, n in known)
+        return sum(rate * n for rate, n in known) / rows if rows else None
+
+    labels = [label(g) for g in groups]
+    live: list[float | None] = [None] * len(groups)
+    counts = [0] * len(groups)
     if threshold is not None:
         scores = np.asarray(sample["scores"])
         codes = np.asarray(sample["category_codes"])
-        position = {c: i for i, c in enumerate(order)}
-        for code, name in enumerate(sample["categories"]):
-            mask = codes == code
-            live[position[name]] = float((scores[mask] > threshold).mean())
-            counts[position[name]] = int(mask.sum())
+        code_of = {name: code for code, name in enumerate(sample["categories"])}
+        for i, group in enumerate(groups):
+            mask = np.isin(codes, [code_of[c] for c in group if c in code_of])
+            counts[i] = int(mask.sum())
+            live[i] = float((scores[mask] > threshold).mean()) if counts[i] else None
     fig = go.Figure()
     fig.add_trace(go.Bar(
         y=labels, x=live, orientation="h", name="slider threshold (score sample)", marker={"color": SLIDER},
         customdata=counts, hovertemplate="%{y}: %{x:.1%} of %{customdata:,} sampled rows<extra></extra>",
     ))  # fmt: skip
     if full:
-        fig.add_trace(go.Bar(
-            y=labels, x=[full.get(c, (None, 0))[0] for c in order], orientation="h",
-            name=f"run threshold {strategy} (all test rows)", marker={"color": "#7f7f7f"},
-            customdata=[full.get(c, (None, 0))[1] for c in order],
-            hovertemplate="%{y}: %{x:.1%} of %{customdata:,} test rows<extra></extra>",
+        fig.add_trace(go.Scatter(
+            y=labels, x=[full_rate(g) for g in groups], mode="markers",
+            name=f"run threshold {strategy} (all test rows)",
+            marker={"color": "#2b2b2b", "symbol": "diamond", "size": 8},
+            hovertemplate="%{y}: %{x:.1%} of the test rows<extra></extra>",
         ))  # fmt: skip
     fig.update_layout(**_layout(
-        "detection rate per attack category", barmode="group", height=max(320, 130 + 26 * len(order)),
+        "detection rate per attack category (test rows)", top=92, height=150 + 22 * len(groups),
         xaxis={"title": {"text": "share flagged"}, "range": [0, 1.02], "tickformat": ".0%"},
         yaxis={"autorange": "reversed", "automargin": True},
-        legend={"orientation": "h", "y": -0.12 if len(order) > 6 else -0.3, "font": {"size": 10}},
-        meta={"categories": order},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
+        meta={"categories": order, "groups": groups},
     ))  # fmt: skip
     return fig
 
@@ -286,8 +336,8 @@ def leaderboard_figure(board: pd.DataFrame) -> Any:
         ))  # fmt: skip
     buttons = [
         {
-            "label": {"f1": "F1", "auroc": "AUROC", "auprc": "AUPRC"}.get(metric, metric),
-            "method": "restyle",
+            "label": METRIC_LABELS.get(metric, metric),
+            "method": "update",
             "args": [
                 {
                     "y": [part[f"{metric}_mean"].tolist() for _, part in groups],
@@ -295,38 +345,53 @@ def leaderboard_figure(board: pd.DataFrame) -> Any:
                         {"type": "data", "array": part[f"{metric}_std"].fillna(0.0).tolist(), "visible": True}
                         for _, part in groups
                     ],
-                }
+                },
+                {"yaxis.title.text": _metric_axis(metric)},
             ],
         }  # fmt: skip
         for metric in metrics
     ]
     fig.update_layout(**_layout(
-        "leaderboard — mean ± std over seeds", barmode="group",
-        yaxis={"title": {"text": "score"}, "range": [0, 1.05]},
+        "leaderboard — mean ± std over seeds", top=80, barmode="group",
+        yaxis={"title": {"text": _metric_axis(metrics[0])}, "range": [0, 1.05]},
         updatemenus=[{"type": "buttons", "direction": "right", "buttons": buttons, "x": 1.0, "xanchor": "right",
-                      "y": 1.18, "yanchor": "top", "showactive": True, "font": {"size": 11}}],
+                      "y": 1.02, "yanchor": "bottom", "showactive": True, "font": {"size": 11},
+                      "pad": {"t": 0, "b": 0, "l": 0, "r": 0}}],
         legend={"orientation": "h", "y": -0.2},
     ))  # fmt: skip
     return fig
 
 
+def _metric_axis(metric: str) -> str:
+    return f"{METRIC_LABELS.get(metric, metric)} (mean ± std)"
+
+
 def category_heatmap(per_category: pd.DataFrame, title: str) -> Any:
-    """Mean detection rate over seeds, attack category x detector (one threshold strategy's rows)."""
+    """Mean detection rate over seeds, attack category (with its test rows) x model; one column per (model,
+    threshold strategy) when ``per_category`` holds several strategies."""
     go = _go()
     frame = per_category.copy()
     variants = frame["variant"] if "variant" in frame.columns else pd.Series("", index=frame.index)
-    frame["model"] = [f"{d}[{v}]" if isinstance(v, str) and v else str(d) for d, v in zip(
-        frame["detector"], variants, strict=True)]  # fmt: skip
+    several = frame["threshold_strategy"].nunique() > 1
+    frame["model"] = [
+        (f"{d}[{v}]" if isinstance(v, str) and v else str(d)) + (f" · {t}" if several else "")
+        for d, v, t in zip(frame["detector"], variants, frame["threshold_strategy"], strict=True)
+    ]
+    columns = list(dict.fromkeys(frame.sort_values(["detector", "threshold_strategy"], kind="stable")["model"]))
     table = frame.pivot_table(index="attack_category", columns="model", values="detection_rate", aggfunc="mean")
+    table = table.reindex(columns=columns)
+    rows = frame.groupby("attack_category")["rows"].max()
     order = category_order([], frame)
     table = table.reindex([c for c in order if c in table.index])
-    ylabels = [("normal (FPR)" if c == "normal" else c) for c in table.index]
+    ylabels = [f"{'normal (FPR)' if c == 'normal' else c} ({int(rows[c]):,})" for c in table.index]
     fig = go.Figure(go.Heatmap(
         z=table.to_numpy(), x=list(table.columns), y=ylabels, zmin=0, zmax=1, colorscale="Viridis",
-        colorbar={"title": {"text": "flagged"}, "tickformat": ".0%"},
-        texttemplate="%{z:.0%}", hovertemplate="%{y} / %{x}: %{z:.1%}<extra></extra>",
+        colorbar={"title": {"text": "flagged"}, "tickformat": ".0%", "len": min(1.0, 300 / (20 * len(table) + 1))},
+        texttemplate="%{z:.0%}", textfont={"size": 10}, hovertemplate="%{y} / %{x}: %{z:.1%}<extra></extra>",
+        xgap=1, ygap=1,
     ))  # fmt: skip
-    fig.update_layout(**_layout(title, height=max(300, 120 + 22 * len(table)),
+    fig.update_layout(**_layout(title, top=40 if not title else 72, height=max(260, 110 + 19 * len(table)),
+                                xaxis={"side": "top", "automargin": True},
                                 yaxis={"autorange": "reversed", "automargin": True}))  # fmt: skip
     return fig
 

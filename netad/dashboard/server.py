@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from netad.dashboard.data import DEFAULT_MAX_POINTS, RunDir, index_payload, job_payload, load_run, to_json
+from netad.dashboard.data import DEFAULT_MAX_POINTS, index_payload, job_payload, to_json
 from netad.errors import NetadInputError
+from netad.runs import RunDir, load_run
 
 log = logging.getLogger(__name__)
 

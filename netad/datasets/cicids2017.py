@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from netad.datasets.base import NORMAL_CATEGORY
-from netad.datasets.registry import DatasetSpec
 from netad.datasets.sources import list_data_files, strip_compression
+from netad.datasets.spec import DatasetSpec
 from netad.datasets.tabular import (
     CLEAN_INF,
     FLOAT,

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from netad.datasets.base import NORMAL_CATEGORY
 from netad.datasets.cicids2017 import cic_label, day_role, find_csv_files
-from netad.datasets.registry import DatasetSpec
+from netad.datasets.spec import DatasetSpec
 from netad.datasets.tabular import (
     CLEAN_INF,
     FLOAT,

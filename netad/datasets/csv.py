@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netad.datasets.base import NORMAL_CATEGORY
-from netad.datasets.registry import REQUIRED, DatasetSpec
 from netad.datasets.sources import strip_compression
+from netad.datasets.spec import REQUIRED, DatasetSpec
 from netad.datasets.tabular import (
     CLEAN_INF,
     NULL_TEXTS,

@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 
 from netad.datasets.base import NORMAL_CATEGORY
-from netad.datasets.registry import DatasetSpec
 from netad.datasets.sources import COMPRESSIONS, read_head, strip_compression
+from netad.datasets.spec import DatasetSpec
 from netad.datasets.tabular import (
     FLOAT,
     build_dataset,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from netad.datasets.kddcup99 import finish_kdd
-from netad.datasets.registry import DatasetSpec
 from netad.datasets.sources import find_named, strip_compression
+from netad.datasets.spec import DatasetSpec
 
 DOWNLOAD = "https://www.unb.ca/cic/datasets/nsl.html"
 TRAIN_SETS = ("KDDTrain+", "KDDTrain+_20Percent")

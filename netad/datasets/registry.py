@@ -4,102 +4,10 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from netad.datasets.base import Dataset
-from netad.datasets.sources import search_dirs
+from netad.datasets.spec import REQUIRED, DatasetSpec  # noqa: F401 (REQUIRED re-exported)
 from netad.errors import NetadInputError
-
-REQUIRED = object()
-"""Default value of an option the user must pass (e.g. ``label_column`` of ``csv:``)."""
-
-Finder = Callable[[Path, Mapping[str, Any]], list[Path]]
-Reader = Callable[[list[Path], Mapping[str, Any], Mapping[Path, str]], Dataset]
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """One loadable dataset.
-
-    ``find(folder, options)`` picks the dataset's files in a folder; ``read(files, options, sha256_by_path)``
-    parses them into a :class:`Dataset`. ``version`` is the loader version: bump it whenever parsing changes,
-    which invalidates cached parquet copies.
-    """
-
-    name: str
-    description: str
-    title: str  # e.g. "NSL-KDD", used in messages
-    data_dir: str  # folder under $NETAD_DATA and ~/.netad/data
-    download: str  # official download page
-    expected: str  # the official file names, for messages
-    find: Finder
-    read: Reader
-    version: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    builtin: Callable[[], Path] | None = None  # a folder shipped inside netad (the embedded sample)
-
-    def resolve_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Defaults completed with ``given``; unknown, missing required or out-of-range options raise."""
-        unknown = sorted(set(given) - set(self.options))
-        if unknown:
-            accepted = ", ".join(sorted(self.options)) or "none"
-            raise NetadInputError(
-                f"dataset {self.name!r} does not take option(s) {', '.join(unknown)}; accepted: {accepted}"
-            )
-        resolved = {**self.options, **given}
-        missing = [k for k, v in resolved.items() if v is REQUIRED]
-        if missing:
-            raise NetadInputError(f"dataset {self.name!r} needs option(s) {', '.join(missing)}")
-        for key, allowed in self.choices.items():
-            if resolved[key] not in allowed:
-                raise NetadInputError(
-                    f"dataset {self.name!r}: {key}={resolved[key]!r} is not one of {', '.join(map(repr, allowed))}"
-                )
-        return resolved
-
-    def locate(self, path: str | Path | None, options: Mapping[str, Any]) -> list[Path]:
-        """The files that would be read: from ``path`` if given, else the first default folder holding some."""
-        if self.builtin is not None:
-            if path is not None:
-                raise NetadInputError(f"dataset {self.name!r} is shipped inside netad; it takes no path")
-            folder = self.builtin()
-            return self.find(folder, options)
-        if path is not None:
-            p = Path(path).expanduser()
-            if p.is_file():
-                return [p]
-            if not p.is_dir():
-                raise NetadInputError(f"{self.title}: {p} does not exist. {self._where_to_get()}")
-            files = self.find(p, options)
-            if files:
-                return files
-            raise NetadInputError(f"{self.title}: no {self.expected} in {p}. {self._where_to_get()}")
-        looked = []
-        for how, folder in search_dirs(self.data_dir):
-            if folder is None:
-                looked.append(f"{how} (not set)")
-                continue
-            if folder.is_dir():
-                files = self.find(folder, options)
-                if files:
-                    return files
-                looked.append(f"{folder} (no matching files)")
-            else:
-                looked.append(f"{folder} (missing)")
-        raise NetadInputError(
-            f"{self.title} files not found; looked in {'; '.join(looked)}. Expected {self.expected}. "
-            f"{self._where_to_get()}"
-        )
-
-    def _where_to_get(self) -> str:
-        return (
-            f"Download the official files from {self.download} into ~/.netad/data/{self.data_dir}/ "
-            f"(or set NETAD_DATA to a folder holding {self.data_dir}/, or pass path=...)"
-        )
 
 
 @functools.cache

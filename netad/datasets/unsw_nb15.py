@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 
 from netad.datasets.base import NORMAL_CATEGORY
-from netad.datasets.registry import DatasetSpec
 from netad.datasets.sources import find_named
+from netad.datasets.spec import DatasetSpec
 from netad.datasets.tabular import (
     FLOAT,
     LABEL_TYPE,

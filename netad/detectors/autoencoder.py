@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
-from netad.nn import ACTIVATIONS, check_sizes, mlp
+from netad.nn import ACTIVATIONS, check_sizes, mlp, predict_batches
 
 LOSSES = ("mse", "mae", "mixed")
 
@@ -165,6 +166,19 @@ class AutoEncoder(DeepDetector):
 
     def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
         return self.module_.encoder(xb)
+
+    reconstructs = True
+
+    def reconstruct(self, X: np.ndarray) -> np.ndarray:
+        """The network's output for preprocessed rows ``X`` (batched, on the fitted device)."""
+        return predict_batches(
+            self.module_,
+            np.asarray(X, dtype=np.float32),
+            module=self.module_,
+            batch_size=self._score_batch_size,
+            device=torch.device(self.device_),
+            n_threads=self.n_threads,
+        )
 
     def _score_batch(self, xb: torch.Tensor) -> torch.Tensor:
         return reconstruction_error(xb, self.module_(xb), str(self.loss).lower(), float(self.mixed_weight))

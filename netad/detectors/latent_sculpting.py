@@ -255,6 +255,24 @@ class LatentSculpting(DeepDetector):
         self.knn_max_rows = knn_max_rows
 
     # -- parameters and network ------------------------------------------------------------------------
+    def threshold_conflict(self, strategy: Any) -> str | None:
+        """Why a percentile threshold leaves stage 2 nothing to flag, or None.
+
+        Stage 1 flags about ``stage1_fpr`` of benign rows with scores above every stage-2 score; a percentile
+        threshold pQ flags (100 - Q)% of normals, so when that is no more than ``stage1_fpr`` the cut falls among
+        stage-1 flags and no unseen-family row can pass on its stage-2 score alone.
+        """
+        q = getattr(strategy, "q", None)
+        if q is None or self.stage1_fpr is None or self.score not in ("two-stage", "two-stage-knn"):
+            return None
+        if (100.0 - float(q)) / 100.0 > float(self.stage1_fpr) + 1e-12:
+            return None
+        return (
+            f"latent-sculpting: threshold {strategy.name} flags {100.0 - float(q):g}% of normals, no more than the "
+            f"{100 * float(self.stage1_fpr):g}% stage 1 already flags (stage1_fpr={self.stage1_fpr}), so stage 2 "
+            "cannot flag unseen families: use a lower percentile or a smaller stage1_fpr"
+        )
+
     def _check_params(self) -> None:
         check_sizes(self.conv_channels, "conv_channels")
         check_sizes(self.flow_hidden, "flow_hidden")

@@ -90,9 +90,13 @@ class ScalableOneClassSVM(BaseDetector):
             self.gamma_ = 1.0 / (X.shape[1] * variance) if variance > 0 else 1.0
         else:
             self.gamma_ = float(self.gamma)
+        # The kernel map is learnt on n_components seeded rows, in float64: its normalisation K_mm^-1/2 is
+        # ill-conditioned (condition ~1e7 on KDD rows), and in float32 its rounding depended on the BLAS kernel, so
+        # scores differed by ~1e-3 between CPUs and batch sizes. Only the basis rows are copied to float64.
+        basis = np.sort(rng.choice(len(X), size=min(self.n_components, len(X)), replace=False))
         self.feature_map_ = kernel_approximation.Nystroem(
-            kernel="rbf", gamma=self.gamma_, n_components=min(self.n_components, len(X)), random_state=seed
-        ).fit(X)
+            kernel="rbf", gamma=self.gamma_, n_components=len(basis), random_state=seed
+        ).fit(X[basis].astype(np.float64))
         self.model_ = linear_model.SGDOneClassSVM(
             nu=self.nu, learning_rate=self.learning_rate, eta0=self.eta0, random_state=seed
         )
@@ -100,7 +104,11 @@ class ScalableOneClassSVM(BaseDetector):
             order = rng.permutation(len(X))
             for start in range(0, len(X), self.batch_size):
                 rows = np.sort(order[start : start + self.batch_size])
-                self.model_.partial_fit(self.feature_map_.transform(X[rows]))
+                self.model_.partial_fit(self._features(X[rows]))
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        """The Nystroem RBF features of a chunk of rows, computed in float64 (see ``_fit``)."""
+        return self.feature_map_.transform(X.astype(np.float64))
 
     def _variance(self, X: np.ndarray) -> float:
         """``X.var()`` over all values, in chunks (a float64 copy of millions of rows would not fit)."""
@@ -114,7 +122,7 @@ class ScalableOneClassSVM(BaseDetector):
     def _score(self, X: np.ndarray) -> np.ndarray:
         return np.concatenate(
             [
-                -self.model_.score_samples(self.feature_map_.transform(X[start : start + self.batch_size]))
+                -self.model_.score_samples(self._features(X[start : start + self.batch_size]))
                 for start in range(0, len(X), self.batch_size)
             ]
         )

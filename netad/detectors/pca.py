@@ -48,10 +48,20 @@ class PCAReconstruction(BaseDetector):
         ).fit(X)
         self.n_components_ = int(self.model_.n_components_)
 
+    reconstructs = True
+
+    def reconstruct(self, X: np.ndarray) -> np.ndarray:
+        """The projection of ``X`` back from the principal subspace (float64 arithmetic, float32 result)."""
+        X = np.asarray(X, dtype=np.float64)
+        return self.model_.inverse_transform(self.model_.transform(X)).astype(np.float32)
+
     def _score(self, X: np.ndarray) -> np.ndarray:
         # in chunks, so scoring millions of rows never holds a second full-size copy of the table
         return np.concatenate([self._residual(X[start : start + CHUNK_ROWS]) for start in range(0, len(X), CHUNK_ROWS)])
 
     def _residual(self, X: np.ndarray) -> np.ndarray:
+        # in float64: float32 projections differ by ~1e-7 relative between BLAS kernels (one row vs a block),
+        # so a row's score would depend on what it is scored with
+        X = X.astype(np.float64)
         residual = X - self.model_.inverse_transform(self.model_.transform(X))
         return np.square(residual).sum(axis=1, dtype=np.float64)

@@ -181,6 +181,26 @@ def peer_supervision(library: str, model: str) -> str:
     return "unsupervised"
 
 
+NON_TABLE_INPUT = (
+    ("pyod.models.pyg_", "graph"),
+    ("pyod.models.ts_", "time-series"),
+    ("pyod.models.audio", "audio"),
+    ("pyod.models.embedding", "text/image embedding"),
+)
+"""PyOD module prefixes of models that do not take a feature table, and the input they need instead."""
+
+
+def peer_input(name: str) -> str:
+    """``"table"`` when peer ``name`` (``pyod:ECOD``) takes a feature table like netad's flows; otherwise the input
+    it needs (``"graph"``, ``"time-series"``, ``"audio"``, ``"text/image embedding"``). Read from PyOD's module
+    names, without importing the model."""
+    library, model = split_name(name)
+    if library != "pyod":
+        return "table"  # DeepOD's peers are its tabular models (deepod.models.tabular)
+    module = _pyod_index().get(model, "")
+    return next((kind for prefix, kind in NON_TABLE_INPUT if module.startswith(prefix)), "table")
+
+
 def make_peer(name: str, **params: Any) -> PeerDetector:
     """A :class:`PeerDetector` for ``name``: netad's own options stay on it, everything else goes to the peer.
 
@@ -188,6 +208,11 @@ def make_peer(name: str, **params: Any) -> PeerDetector:
     """
     library, model = split_name(name)
     cls = resolve(library, model)
+    kind = peer_input(f"{library}:{cls.__name__}")
+    if kind != "table":
+        raise NetadInputError(
+            f"{name} takes {kind} input, not a flow table; `netad detectors --peers` lists the peers netad can run"
+        )
     own = {key: params.pop(key) for key in _OWN_PARAMS if key in params}
     accepted = _init_parameters(cls)
     unknown = [key for key in params if key not in accepted]

@@ -117,6 +117,11 @@ class Seq2SeqAutoEncoder(DeepDetector):
         self.num_layers = num_layers
         self.dropout = dropout
 
+    @property
+    def context_rows(self) -> int:
+        """In ``window`` mode a row's score reads the ``window - 1`` rows before it."""
+        return max(0, int(self.window) - 1) if self._windowed else 0
+
     def _check_params(self) -> None:
         if str(self.mode).lower() not in MODES:
             raise NetadInputError(f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
@@ -129,6 +134,11 @@ class Seq2SeqAutoEncoder(DeepDetector):
     @property
     def _windowed(self) -> bool:
         return str(self.mode).lower() == "window"
+
+    @property
+    def _keeps_row_order(self) -> bool:
+        """Windows read consecutive rows: fit holds out the last rows (not a random sample) for threshold_."""
+        return self._windowed
 
     def _build(self, n_features: int) -> nn.Module:
         input_size = n_features if self._windowed else 1

@@ -15,8 +15,11 @@ class SupervisedMLP(BaseDetector):
     """Multi-layer perceptron classifier; the score is the predicted attack probability.
 
     Wraps :class:`sklearn.neural_network.MLPClassifier` (Adam, early stopping on a held-out 10% of the
-    training rows). Needs labels with both classes: ``fit(X, y)``.
+    training rows; off below ``EARLY_STOPPING_MIN_ROWS`` rows, where 10% cannot hold both classes). Needs labels
+    with both classes: ``fit(X, y)``.
     """
+
+    EARLY_STOPPING_MIN_ROWS: ClassVar[int] = 100
 
     supervision: ClassVar[str] = "supervised"
 
@@ -50,9 +53,14 @@ class SupervisedMLP(BaseDetector):
             batch_size=min(self.batch_size, len(X)),
             learning_rate_init=self.learning_rate_init,
             max_iter=self.max_iter,
-            early_stopping=self.early_stopping,
+            early_stopping=bool(self.early_stopping) and len(X) >= self.EARLY_STOPPING_MIN_ROWS,
             random_state=self.random_state,
         ).fit(X, y)
+
+    @property
+    def n_iter_(self) -> int:
+        """Training epochs run (scikit-learn's ``n_iter_``)."""
+        return int(self.model_.n_iter_)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self.model_.predict_proba(X)[:, 1]
@@ -107,6 +115,11 @@ class SupervisedGradientBoosting(BaseDetector):
         )
         with threadpool_limits(limits=self.n_jobs, user_api="openmp"):
             self.model_.fit(X, y)
+
+    @property
+    def n_iter_(self) -> int:
+        """Boosting iterations run (scikit-learn's ``n_iter_``)."""
+        return int(self.model_.n_iter_)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         with threadpool_limits(limits=self.n_jobs, user_api="openmp"):

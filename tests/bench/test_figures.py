@@ -57,6 +57,14 @@ def test_histogram_threshold_is_the_first_strategy_of_results_csv(run_dir, figur
         assert figure.threshold != pytest.approx(oracle["threshold"], rel=1e-9)
 
 
+def test_histogram_draws_a_line_for_every_threshold_strategy_of_the_job(run_dir, figures):
+    results = pd.read_csv(run_dir / "results.csv")
+    for figure in figures:
+        rows = results[(results.detector == figure.job.split("__")[2]) & (results.seed == 0)]
+        assert [s for s, _ in figure.thresholds] == ["p95", "oracle"] == rows["threshold_strategy"].tolist()
+        np.testing.assert_allclose([t for _, t in figure.thresholds], rows["threshold"], rtol=1e-12)
+
+
 def test_curves_report_the_areas_of_the_saved_scores(run_dir, figures):
     results = pd.read_csv(run_dir / "results.csv")
     for figure in figures:

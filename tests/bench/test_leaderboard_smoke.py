@@ -37,3 +37,19 @@ def test_smoke_leaderboard_ranks_netad_and_peers_with_mean_and_std_over_seeds(tm
     # a re-run resumes from the job log: nothing is refitted, the report is the same
     assert leaderboard.main(["--smoke", "--out", str(out), "--work", str(tmp_path / "work")]) == 0
     assert [line for line in out.read_text().splitlines() if line.startswith("| ") and " ± " in line] == rows
+
+
+def test_neutral_rows_say_they_were_measured_with_the_current_leaky_relu_slope():
+    """The leaderboard marks every `neutral` row with the slope it was measured with (changed after test figures
+    had been seen, issue #14); the mark must match the detector's default and appear on every row of the report."""
+    from netad.detectors import make
+
+    leaderboard = _leaderboard_module()
+    mark, note = leaderboard.ROW_NOTES["neutral"]
+    assert f"slope {make('neutral').negative_slope}" in mark
+    text = (SCRIPT.parents[0] / "results" / "leaderboard.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "**neutral**" in line]
+    assert len(rows) == 4  # one per dataset table
+    assert all(f"**neutral**{mark} |" in line for line in rows)
+    assert text.count(f"neutral{mark} 0.") == 2  # the netad-against-the-best-peer rows it leads
+    assert f"- {note}" in text

@@ -116,12 +116,12 @@ def test_plan_rejects_bad_options_before_any_work(kwargs, message):
 
 def test_max_train_caps_the_training_rows():
     result = run("nsl-kdd-sample", "pca", seeds=[0], max_train=1000, write=False)
-    assert int(result.results["n_train"].iloc[0]) <= 1000
+    assert int(result.results["n_train"].iloc[0]) == 1000  # pca fits exactly the capped normal rows
     assert np.isfinite(result.results["auroc"]).all()
 
 
 def test_seed_rule_threshold_is_the_percentile_of_training_and_test_scores(tmp_path):
-    from netad.bench.job import fit_job, fit_scores
+    from netad.pipeline import fit_job, fit_scores
 
     result = run(
         "nsl-kdd-sample", "iforest", seeds=[0], threshold="p99,seed:p80", out=tmp_path / "b", max_train=2000,
@@ -144,3 +144,50 @@ def test_a_detector_refuses_a_threshold_that_needs_test_data():
     for spec in ("seed:p80", "oracle"):
         with pytest.raises(NetadInputError, match="uses test data"):
             make("iforest", threshold=spec, random_state=0).fit(X)
+
+
+def _nsl_sample_csv(path, labels):
+    """The embedded NSL-KDD sample's training rows as a flow-table CSV with the given labels."""
+    from netad.datasets import load
+
+    sample = load("nsl-kdd-sample")
+    train = np.flatnonzero(np.asarray(sample.official_split).astype(str) == "train")[:6000]
+    frame = sample.features.iloc[train].reset_index(drop=True)
+    frame["Label"] = labels(sample.label[train])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_good_model_gets_no_warning_and_a_useless_one_is_named_with_the_numbers(tmp_path):
+    good = run("nsl-kdd-sample", "pca", seeds=[0], threshold="p99", max_train=2000, write=False)
+    assert good.warnings == []
+    rng = np.random.default_rng(0)
+    shuffled = _nsl_sample_csv(tmp_path / "shuffled.csv",
+                               lambda y: np.where(rng.permutation(y) == 1, "attack", "normal"))  # fmt: skip
+    useless = run(f"csv:{shuffled}", "pca", seeds=[0], threshold="p99", out=tmp_path / "run", n_jobs=1,
+                  dataset_options={"label_column": "Label", "normal_label": "normal"})  # fmt: skip
+    # labels shuffled at random: no detector can rank them, and the warning says so with the measured numbers
+    assert len(useless.warnings) == 1
+    assert "near-useless on its own validation data" in useless.warnings[0] and "AUROC 0." in useless.warnings[0]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["warnings"] == useless.warnings
+
+
+def test_data_without_attacks_is_reported_not_silently_scored_zero(tmp_path):
+    calm = _nsl_sample_csv(tmp_path / "calm.csv", lambda y: np.full(len(y), "normal"))
+    result = run(f"csv:{calm}", "pca", seeds=[0], threshold="p99", write=False,
+                 dataset_options={"label_column": "Label", "normal_label": "normal"})  # fmt: skip
+    assert any("has no attacks" in w for w in result.warnings)
+    assert any("no labelled attacks" in w for w in result.warnings)
+
+
+def test_duplicate_or_negative_seeds_are_refused_before_any_work():
+    with pytest.raises(NetadInputError, match=r"seeds \[0\] given more than once"):
+        plan("nsl-kdd-sample", "pca", [0, 0])
+    with pytest.raises(NetadInputError, match="0 to 2"):
+        plan("nsl-kdd-sample", "pca", [-1])
+
+
+def test_one_seed_has_no_standard_deviation_rather_than_zero():
+    result = run("nsl-kdd-sample", "pca", seeds=[0], max_train=1000, write=False)
+    assert result.summary["n_seeds"].iloc[0] == 1 and np.isnan(result.summary["f1_std"].iloc[0])

@@ -15,6 +15,8 @@ from netad.bench.sweep import load_config, run_sweep
 from netad.cli import app
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
 SEED_EXPERIMENTS = ["ae_depth", "ae_bottleneck", "ae_activation", "ae_loss", "ae_optimizer", "ae_threshold"]
 

@@ -16,6 +16,8 @@ from netad.datasets import load
 from netad.datasets.base import Dataset
 from netad.protocols import make_split
 
+pytestmark = pytest.mark.needs_data("cicids2017")
+
 FILES = ["web_attacks_balanced*", "web_attacks_Bot*"]
 
 

@@ -159,10 +159,73 @@ def test_leaderboard_row_opens_that_model_with_its_shap_features(page, payloads,
 
 
 def test_screenshot_of_the_dashboard(page, tmp_path):
-    folder = Path(os.environ.get("NETAD_SCREENSHOT_DIR", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "dashboard.png"
+    path = _screenshot_dir(tmp_path) / "dashboard.png"
     page.locator("#threshold-slider").fill("2000")
     page.wait_for_timeout(200)
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 50_000  # a rendered page, not a blank one
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and (
+        b["y"] < a["y"] + a["height"])  # fmt: skip
+
+
+def test_the_mode_bar_covers_no_title_and_no_metric_button(page, tmp_path):
+    """Hovered (so Plotly shows it), each figure's mode bar lies above its title and the leaderboard's buttons."""
+    for plot in ("leaderboard", "histogram", "roc", "pr", "categories", "shap"):
+        figure = page.locator(f"#{plot}-plot")
+        figure.hover()
+        modebar = figure.locator(".modebar").bounding_box()
+        assert modebar is not None and modebar["width"] > 0, plot
+        title = figure.locator(".gtitle").bounding_box()
+        assert title is not None and title["width"] > 0, plot
+        assert not _overlap(modebar, title), (plot, modebar, title)
+        for button in figure.locator(".updatemenu-button").all():
+            assert not _overlap(modebar, button.bounding_box()), (plot, modebar)
+    assert page.locator("#leaderboard-plot .updatemenu-button").count() == 5  # F1 .. AUPRC
+    page.locator("#roc-plot").hover()
+    page.locator("#roc-plot").screenshot(path=str(_screenshot_dir(tmp_path) / "dashboard-roc-hovered.png"))
+
+
+def _screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: $NETAD_SCREENSHOT_DIR (kept as test artifacts) or the test's temporary folder."""
+    folder = Path(os.environ.get("NETAD_SCREENSHOT_DIR", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_leaderboard_axis_names_the_metric_its_buttons_show(page):
+    def axis_title() -> str:
+        return page.evaluate("document.getElementById('leaderboard-plot').layout.yaxis.title.text")
+
+    assert axis_title().startswith("F1")
+    for label in ("AUROC", "precision", "F1"):
+        page.locator("#leaderboard-plot .updatemenu-button", has_text=label).first.click()
+        page.wait_for_function(
+            f"document.getElementById('leaderboard-plot').layout.yaxis.title.text.startsWith('{label}')"
+        )
+        assert page.locator("#leaderboard-plot .ytitle").text_content().startswith(label)
+
+
+def test_threshold_box_shows_six_significant_digits_and_keeps_the_exact_value(page, payloads):
+    page.locator("#threshold-slider").fill("1500")
+    typed = page.input_value("#threshold-input")
+    exact = shown(page)["threshold"]
+    assert len(typed.replace("-", "").replace(".", "").lstrip("0")) <= 6
+    assert float(typed) == pytest.approx(exact, rel=1e-5)
+    assert_agrees_with_netad_metrics(page, payloads)  # the live numbers use the exact stop, not the rounded text
+
+
+def test_category_chart_is_compact_with_its_legend_on_top(page):
+    figure = page.evaluate(
+        """() => { const e = document.getElementById('categories-plot');
+                   return {bars: e.data[0].y.length, groups: e.layout.meta.groups, height: e.layout.height}; }"""
+    )
+    assert figure["bars"] == len(figure["groups"]) <= 17  # normal + 15 largest attack categories + the rest
+    assert sum(len(g) for g in figure["groups"]) == len(set(sum(figure["groups"], [])))  # each category once
+    box = page.locator("#categories-plot").bounding_box()
+    assert box["height"] < 600
+    legend = page.locator("#categories-plot .legend").bounding_box()
+    plot_area = page.locator("#categories-plot .nsewdrag").first.bounding_box()
+    assert legend["y"] + legend["height"] <= plot_area["y"] + 1  # above the bars, not far below them

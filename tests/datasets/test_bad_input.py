@@ -11,6 +11,8 @@ import pytest
 from netad.datasets import load, locate
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("cicids2017", "iot23", "kddcup99", "nsl-kdd", "nsl-kdd-21", "unsw-nb15")
+
 
 def test_unknown_dataset_name_suggests_the_closest():
     with pytest.raises(NetadInputError, match=r"unknown dataset 'nsl_kdd' \(did you mean 'nsl-kdd'\?\).*csv:PATH"):

@@ -15,6 +15,8 @@ import pytest
 from netad.datasets import load, sources
 from netad.datasets.registry import specs
 
+pytestmark = pytest.mark.needs_data("cicids2017", "nsl-kdd", "nsl-kdd-21")
+
 
 def _assert_same(a, b):
     pd.testing.assert_frame_equal(a.features, b.features)

@@ -10,6 +10,8 @@ from netad.datasets import NORMAL_CATEGORY, load, locate
 from netad.datasets.cicids2017 import cic_label
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("cicids2017")
+
 # MANIFEST.md, cicids2017/: per-file label counts of the four shared subsets
 MANIFEST_COUNTS = {
     NORMAL_CATEGORY: 32_282 + 4_588 + 85 + 5_087,

@@ -15,6 +15,8 @@ from netad.datasets import NORMAL_CATEGORY, load
 from netad.datasets.cicids2017_improved import split_attempted
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("cicids2017-improved")
+
 IDENTIFIERS = ("id", "Flow ID", "Src IP", "Src Port", "Dst IP", "Dst Port", "Protocol", "Timestamp")
 # MANIFEST.md, cicids2017-improved/: file -> (label as spelled there, BENIGN -> netad's "normal"; rows)
 MANIFEST = {
@@ -57,8 +59,8 @@ def test_identifiers_are_not_features_and_81_float32_features_remain(cicids_impr
     assert any("Dst Port" in note and "Destination Port" in note for note in cicids_improved.notes)
 
 
-def test_timestamps_and_ids_are_kept_as_metadata(shared_data, improved_files) -> None:
-    files = improved_files(["Botnet_736.csv.xz", "SSH-Patator_2961.csv.xz"])
+def test_timestamps_and_ids_are_kept_as_metadata(shared_data) -> None:
+    files = ["Botnet_736.csv.xz", "SSH-Patator_2961.csv.xz"]
     ds = load("cicids2017-improved", files=files)
     assert list(ds.metadata.columns) == ["id", "Timestamp"]
     assert ds.metadata["Timestamp"].dtype.kind == "M"  # datetime64
@@ -77,11 +79,11 @@ def test_timestamps_and_ids_are_kept_as_metadata(shared_data, improved_files) ->
 
 
 # -- the authors' complete per-day layout, written from real rows of the sample ---------------------------------
-def _day_csv(tmp_path: Path, shared_data: Path, pick, edits: dict[int, tuple[str, str]] | None = None) -> Path:
+def _day_csv(tmp_path: Path, shared_data: Path, edits: dict[int, tuple[str, str]] | None = None) -> Path:
     """A ``wednesday.csv`` in the authors' layout: 20 real benign and 20 real slowloris rows of the sample, with
     ``edits`` {row: (label, attempted category)}, one Infinity in Flow Bytes/s and a blank line of commas."""
     lines = []
-    for name in pick(["BENIGN_5000.csv.xz", "DoS_Slowloris_3859.csv.xz"]):
+    for name in ["BENIGN_5000.csv.xz", "DoS_Slowloris_3859.csv.xz"]:
         text = lzma.open(shared_data / "cicids2017-improved" / name, "rt").read().splitlines()
         header, rows = text[0], text[1:21]
         lines += rows
@@ -101,8 +103,8 @@ def _day_csv(tmp_path: Path, shared_data: Path, pick, edits: dict[int, tuple[str
 ATTEMPTED = {20: ("DoS Slowloris - Attempted", "3"), 21: ("DoS Slowloris - Attempted", "3"), 22: ("DoS Slowloris", "3")}
 
 
-def test_attempted_attacks_become_benign_by_default_and_are_counted(tmp_path, shared_data, improved_files) -> None:
-    ds = load("cicids2017-improved", _day_csv(tmp_path, shared_data, improved_files, ATTEMPTED), cache=False)
+def test_attempted_attacks_become_benign_by_default_and_are_counted(tmp_path, shared_data) -> None:
+    ds = load("cicids2017-improved", _day_csv(tmp_path, shared_data, ATTEMPTED), cache=False)
     assert ds.sources[0].role == "day:Wednesday" and ds.sources[0].rows == 41  # 40 rows + the blank line
     assert ds.dropped_rows == {"blank row (no label)": 1, "Inf numeric value": 1}
     assert ds.n_rows == 39
@@ -111,8 +113,8 @@ def test_attempted_attacks_become_benign_by_default_and_are_counted(tmp_path, sh
     assert "3 flows relabelled benign" in note and "DoS Slowloris 3" in note
 
 
-def test_attempted_keep_and_drop(tmp_path, shared_data, improved_files) -> None:
-    path = _day_csv(tmp_path, shared_data, improved_files, ATTEMPTED)
+def test_attempted_keep_and_drop(tmp_path, shared_data) -> None:
+    path = _day_csv(tmp_path, shared_data, ATTEMPTED)
     kept = load("cicids2017-improved", path, cache=False, attempted="keep")
     assert kept.class_balance() == {NORMAL_CATEGORY: 19, "DoS Slowloris": 17, "DoS Slowloris - Attempted": 3}
     assert kept.label[kept.attack_category == "DoS Slowloris - Attempted"].tolist() == [1, 1, 1]

@@ -11,6 +11,8 @@ import pytest
 from netad.datasets import NORMAL_CATEGORY, load
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 
 def test_real_unsw_file_through_the_generic_loader(shared_data):
     path = shared_data / "unsw-nb15" / "UNSW_NB15_training-set.csv.xz"

@@ -13,6 +13,8 @@ from netad.datasets import NORMAL_CATEGORY, load, locate
 from netad.datasets.iot23 import CATEGORICAL, NUMERIC
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("iot23")
+
 CAPTURE = "CTU-IoT-Malware-Capture-34-1.conn.log.labeled.xz"
 MANIFEST_COUNTS = {"DDoS": 14_394, "C&C": 6_706, NORMAL_CATEGORY: 1_923, "PartOfAHorizontalPortScan": 122}
 

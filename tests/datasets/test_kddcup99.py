@@ -12,6 +12,8 @@ import pytest
 from netad.datasets import NORMAL_CATEGORY, load
 from netad.datasets.kddcup99 import KDD_CATEGORICAL, KDD_FEATURES
 
+pytestmark = pytest.mark.needs_data("kddcup99", "kddcup99-dagmm")
+
 ROWS, NORMAL, SMURF, NEPTUNE = 494_021, 97_278, 280_790, 107_201  # MANIFEST.md, kddcup99/
 
 

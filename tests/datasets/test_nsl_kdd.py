@@ -14,6 +14,8 @@ from netad.datasets.kddcup99 import KDD_CATEGORICAL, KDD_FEATURES
 from netad.datasets.nsl_kdd import sample_dir
 from netad.datasets.sources import file_sha256
 
+pytestmark = pytest.mark.needs_data("nsl-kdd", "nsl-kdd-21", "nsl-kdd/KDDTrain+_20Percent.txt.xz")
+
 # MANIFEST.md, nsl-kdd/
 TRAIN_ROWS, TEST_ROWS, TEST21_ROWS, TRAIN20_ROWS = 125_973, 22_544, 11_850, 25_192
 NEVER_IN_TRAIN = {

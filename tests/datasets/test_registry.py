@@ -10,6 +10,10 @@ import pytest
 from netad.datasets import available, load, locate, summary
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data(
+    "cicids2017", "iot23", "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "unsw-nb15"
+)
+
 NAMES = {
     "kddcup99", "kddcup99-dagmm", "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "cicids2017",
     "cicids2017-improved", "iot23", "iot23-candc", "iot23-ddos", "iot23-portscan", "csv:PATH",
@@ -37,6 +41,7 @@ def test_a_miss_says_where_it_looked_and_where_to_download(nowhere, tmp_path, mo
     assert "$NETAD_DATA (not set)" in message
     assert str(nowhere / ".netad" / "data" / "cicids2017") in message
     assert "https://www.unb.ca/cic/datasets/ids-2017.html" in message
+    assert "export NETAD_DATA=DIR" in message and "--data-path" in message  # how to point netad at data first
     monkeypatch.setenv("NETAD_DATA", str(tmp_path / "data"))
     with pytest.raises(NetadInputError, match=f"{tmp_path / 'data' / 'cicids2017'} \\(missing\\)"):
         locate("cicids2017")

@@ -12,6 +12,8 @@ from netad.datasets import NORMAL_CATEGORY, load
 from netad.datasets.unsw_nb15 import CATEGORICAL, identify_partitions
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 SHARED = "UNSW_NB15_training-set.csv.xz"  # holds the 82,332-row official *testing* partition (MANIFEST.md)
 MANIFEST_COUNTS = {
     NORMAL_CATEGORY: 37_000, "Generic": 18_871, "Exploits": 11_132, "Fuzzers": 6_062, "DoS": 4_089,

@@ -17,6 +17,8 @@ from netad.detectors import make
 from netad.detectors.autoencoder import AutoEncoder
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 FAST = {"epochs": 4, "batch_size": 128, "n_threads": 1}
 
 

@@ -13,6 +13,8 @@ from netad.detectors import make
 from netad.detectors.bigan import BiGAN
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 # lr 1e-4 and batch 128 (defaults: Zenati's 1e-5 and 50) so that a few epochs suffice
 FAST = {"epochs": 5, "batch_size": 128, "lr": 1e-4, "patience": None, "n_threads": 1}
 

@@ -17,6 +17,8 @@ from sklearn.metrics import roc_auc_score
 
 from netad.detectors import make
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 # measured on three seeds of this split (train 4-5k normals): every detector 0.993-1.000 except LOF with
 # n_neighbors=20, 0.80-0.88 (duplicate-heavy KDD rows make local densities spiky); floors keep a wide margin
 AUROC_FLOOR = {"iforest": 0.97, "pca": 0.97, "ocsvm": 0.97, "ocsvm-sgd": 0.97, "elliptic": 0.97, "lof": 0.7}
@@ -66,10 +68,13 @@ def test_max_samples_fits_a_seeded_subsample_of_that_size(name: str, split: dict
     X = split["X_train"][:3000]
     first = make(name, max_samples=1000, random_state=0).fit(X)
     rows = first.sample_indices_
+    # the model sees the rows left after fit holds out its calibration rows (10%, for threshold_)
+    X_model = np.delete(X, first._calibration_rows(len(X), None), axis=0)
+    assert len(X_model) == 2700
     assert first.n_samples_fit_ == 1000 and len(rows) == 1000
-    assert np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < len(X)
+    assert np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < len(X_model)
     if name == "ocsvm":  # the SVM really was trained on those rows
-        np.testing.assert_array_equal(first.model_.support_vectors_, X[rows][first.model_.support_])
+        np.testing.assert_array_equal(first.model_.support_vectors_, X_model[rows][first.model_.support_])
     if name == "lof":
         assert first.model_.n_samples_fit_ == 1000
 
@@ -80,13 +85,16 @@ def test_max_samples_fits_a_seeded_subsample_of_that_size(name: str, split: dict
     assert not np.array_equal(other.sample_indices_, rows)
 
     everything = make(name, max_samples=None, random_state=0).fit(X)
-    assert everything.sample_indices_ is None and everything.n_samples_fit_ == len(X)
+    assert everything.sample_indices_ is None and everything.n_samples_fit_ == len(X_model)
 
 
 def test_scalable_ocsvm_streams_every_row_in_chunks_without_losing_accuracy(split: dict) -> None:
     chunked = make("ocsvm-sgd", batch_size=256, epochs=3, random_state=0).fit(split["X_train"])
-    # SGD's update counter: every row of every epoch went through partial_fit
-    assert chunked.model_.t_ >= 3 * N_TRAIN
+    # SGD's update counter: every row of every epoch went through partial_fit (all rows but the 10% fit holds
+    # out to set threshold_)
+    held_out = chunked._calibration_rows(N_TRAIN, None)
+    assert len(held_out) == N_TRAIN // 10
+    assert chunked.model_.t_ >= 3 * (N_TRAIN - len(held_out))
     scores = chunked.decision_function(split["X_test"])
     whole = make("ocsvm-sgd", epochs=3, random_state=0).fit(split["X_train"]).decision_function(split["X_test"])
     assert roc_auc_score(split["y_test"], scores) > 0.97

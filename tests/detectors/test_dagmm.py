@@ -15,6 +15,8 @@ from netad.detectors import make
 from netad.detectors.dagmm import DAGMM, gmm_parameters, sample_energy, stable_cholesky
 from netad.errors import NetadError, NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 FAST = {"epochs": 8, "batch_size": 256, "lr": 1e-3, "n_threads": 1}
 
 
@@ -45,18 +47,46 @@ def test_training_loss_falls(fitted):
     assert all(np.isfinite(history[key]).all() for key in ("train_loss", "train_energy", "train_reconstruction"))
 
 
-def test_mixture_is_estimated_on_all_training_rows_and_p80_flags_a_fifth(kdd, fitted):
-    X_train = kdd[0]
-    assert fitted.phi_.shape == (4,) and fitted.phi_.sum() == pytest.approx(1.0)
-    assert fitted.means_.shape == (4, 3) and fitted.covariances_.shape == (4, 3, 3)
+def test_em_mixture_fits_the_training_latents_and_p99_flags_one_percent_of_the_held_out_rows(kdd, fitted):
+    # fit keeps 10% of the rows out of the model (seeded) and sets threshold_ on their energies
+    held_out = fitted._calibration_rows(len(kdd[0]), None)
+    X_train, X_held_out = np.delete(kdd[0], held_out, axis=0), kdd[0][held_out]
+    assert fitted.mixture == "em" and fitted.mixture_components == 2
+    assert fitted.phi_.shape == (2,) and fitted.phi_.sum() == pytest.approx(1.0)
+    assert fitted.means_.shape == (2, 3) and fitted.covariances_.shape == (2, 3, 3)
     assert np.all(np.linalg.eigvalsh(fitted.covariances_) > 0)
-    # the mixture is refit after training in eval mode: the moments of z under the final memberships
     z = fitted.embed(X_train).astype(np.float64)
     assert z.shape == (len(X_train), 3)
-    weighted_mean = fitted.phi_ @ fitted.means_
-    np.testing.assert_allclose(weighted_mean, z.mean(axis=0), rtol=1e-3, atol=1e-4)
-    assert fitted.threshold_strategy_ == "p80"
-    assert fitted.predict(X_train).mean() == pytest.approx(0.2, abs=0.01)
+    # after an EM M-step the mixture's mean is the sample mean of the latents it was fitted on (the fitted rows)
+    np.testing.assert_allclose(fitted.phi_ @ fitted.means_, z.mean(axis=0), rtol=1e-3, atol=1e-4)
+    # the energy is -log of the fitted mixture density (sklearn's score_samples of the same parameters)
+    from sklearn.mixture import GaussianMixture
+
+    gmm = GaussianMixture(n_components=2, covariance_type="full")
+    gmm.weights_, gmm.means_, gmm.covariances_ = fitted.phi_, fitted.means_, fitted.covariances_
+    gmm.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(fitted.covariances_))
+    np.testing.assert_allclose(
+        fitted.decision_function(X_train[:200]), -gmm.score_samples(z[:200]), rtol=1e-4, atol=1e-3
+    )
+    # default threshold: p99 of the held-out energies, about 1% of them flagged (not the paper's 20%)
+    assert fitted.threshold_strategy_ == "p99"
+    assert fitted.predict(X_held_out).mean() == pytest.approx(0.01, abs=0.01)
+
+
+def test_network_mixture_is_the_estimation_networks_moments_over_the_fitted_rows(kdd):
+    detector = DAGMM(**{**FAST, "epochs": 2}, mixture="network", random_state=0).fit(kdd[0])
+    X_train = np.delete(kdd[0], detector._calibration_rows(len(kdd[0]), None), axis=0)
+    assert detector.phi_.shape == (4,) and detector.covariances_.shape == (4, 3, 3)
+    z = detector.embed(X_train).astype(np.float64)
+    # gamma-weighted moments: the phi-weighted component means average to the latents' mean
+    np.testing.assert_allclose(detector.phi_ @ detector.means_, z.mean(axis=0), rtol=1e-3, atol=1e-4)
+
+
+def test_seed_rule_stays_available_for_evaluation_only(kdd):
+    # the seed notebook's p80 of train + test energies pools test rows: netad bench -t seed:p80 applies it, a
+    # detector's own fit-time threshold refuses it
+    with pytest.raises(NetadInputError, match="test data"):
+        DAGMM(**{**FAST, "epochs": 1}, threshold="seed:p80").fit(kdd[0])
 
 
 def test_energies_are_finite_on_extreme_and_all_zero_rows(kdd, fitted):
@@ -153,8 +183,10 @@ def test_pickle_round_trip_keeps_scores(kdd, fitted):
 
 def test_registered_and_bad_parameters_are_named():
     assert isinstance(make("dagmm"), DAGMM)
-    assert make("dagmm").get_params()["threshold"] == "p80"
+    assert make("dagmm").get_params()["threshold"] == "p99"
     with pytest.raises(NetadInputError, match="n_components"):
         DAGMM(n_components=0, epochs=1).fit(np.zeros((20, 3), dtype=np.float32) + np.arange(3))
     with pytest.raises(NetadInputError, match="lambda_cov"):
         DAGMM(lambda_cov=-1.0, epochs=1).fit(np.ones((20, 3), dtype=np.float32))
+    with pytest.raises(NetadInputError, match="mixture"):
+        DAGMM(mixture="kmeans", epochs=1).fit(np.zeros((20, 3), dtype=np.float32) + np.arange(3))

@@ -14,8 +14,11 @@ from netad.datasets import load
 from netad.detectors import make
 from netad.detectors.latent_sculpting import VARIANTS, LatentSculpting
 from netad.errors import NetadInputError
+from netad.persist import load_detector, save_detector
 from netad.preprocess import FlowPreprocessor
 from netad.protocols import make_split
+
+pytestmark = pytest.mark.needs_data("cicids2017")
 
 FAST = {
     "conv_channels": (8, 8, 8),
@@ -186,8 +189,8 @@ def test_embed_returns_latent_codes_and_the_benign_cluster_is_tighter_than_the_g
 
 def test_saved_detector_scores_identically(zero_shot, tmp_path) -> None:
     _, _, detector, X_test = zero_shot
-    detector.save(tmp_path / "ls")
-    again = LatentSculpting.load(tmp_path / "ls")
+    save_detector(detector, tmp_path / "ls")
+    again = load_detector(tmp_path / "ls", LatentSculpting)
     assert again.auto_score_ == detector.auto_score_
     assert again.validation_auroc_ == pytest.approx(detector.validation_auroc_)
     np.testing.assert_array_equal(again.decision_function(X_test[:500]), detector.decision_function(X_test[:500]))
@@ -204,3 +207,14 @@ def test_fit_without_known_attacks_is_refused_with_a_hint(zero_shot) -> None:
         LatentSculpting(**FAST).fit(X, np.zeros(len(X), dtype=np.int8))
     with pytest.raises(NetadInputError, match="separation"):
         LatentSculpting(**{**FAST, "separation": "cosine"}).fit(X, (np.arange(len(X)) % 2).astype(np.int8))
+
+
+def test_a_percentile_threshold_within_stage_one_budget_is_named_as_leaving_stage_two_nothing() -> None:
+    from netad import thresholds
+
+    detector = LatentSculpting(stage1_fpr=0.01)  # the default score, two-stage-knn
+    message = detector.threshold_conflict(thresholds.resolve("p99"))
+    assert message is not None and "stage 2 cannot flag unseen families" in message and "p99" in message
+    assert detector.threshold_conflict(thresholds.resolve("p95")) is None  # 5% > the 1% stage 1 uses
+    assert detector.threshold_conflict(thresholds.resolve("best-f1")) is None
+    assert LatentSculpting(stage1_fpr=0.01, score="knn").threshold_conflict(thresholds.resolve("p99")) is None

@@ -16,6 +16,8 @@ from netad.detectors.neutral import NeuTraL, deterministic_contrastive_loss
 from netad.errors import NetadInputError
 from netad.nn.transforms import LearnableTransforms
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 FAST = {"epochs": 5, "batch_size": 128, "n_threads": 1}
 
 
@@ -95,8 +97,11 @@ def test_neutral_ranks_attacks_above_held_out_normal_traffic(fitted, unsw):
     _, X_test, y_test = unsw
     auroc = roc_auc_score(y_test, fitted.decision_function(X_test))
     assert auroc > 0.8, f"AUROC {auroc:.3f}"  # measured 0.858-0.870 over seeds 0-2; untrained 0.41-0.63
-    flagged = fitted.predict(unsw[0]).mean()
-    assert 0.005 <= flagged <= 0.02, "p99 threshold flags about 1% of the training normals"
+    # p99 is set at fit on 300 held-out training rows (10%), so it promises ~1% of *unseen* normals flagged,
+    # within the sampling error of a 99th percentile of 300 rows (+-0.6 points): measured 0.53% on these test
+    # normals (the old threshold on the fitted rows' own scores flagged 1.33%)
+    flagged = fitted.predict(X_test[y_test == 0]).mean()
+    assert 0.002 <= flagged <= 0.02, "p99 threshold flags about 1% of unseen normal traffic"
 
 
 def test_scores_are_deterministic_for_a_seed_and_independent_of_the_batch(fitted, unsw):

@@ -14,6 +14,8 @@ from netad.detectors import make
 from netad.detectors.seq2seq import Seq2SeqAutoEncoder
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 # the LSTM runs once per feature (118 steps): keep the samples small
 FAST = {"epochs": 3, "batch_size": 128, "hidden_size": 16, "n_threads": 1}
 

@@ -12,6 +12,8 @@ from netad.detectors import make
 from netad.detectors.vae import VAE, BetaVAE, kl_weight
 from netad.errors import NetadInputError
 
+pytestmark = pytest.mark.needs_data("unsw-nb15")
+
 FAST = {"epochs": 4, "batch_size": 128, "n_threads": 1}
 
 

@@ -10,6 +10,8 @@ from torch import nn
 from netad.errors import NetadInputError
 from netad.nn import ACTIVATIONS, activation, check_sizes, mlp
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 
 @pytest.fixture(scope="module")
 def kdd_batch(shared_data) -> torch.Tensor:

@@ -13,6 +13,8 @@ from netad.nn import TrainConfig
 from netad.nn.pretrain import StackedAutoEncoder, pretrain_layerwise
 from netad.preprocess import FlowPreprocessor
 
+pytestmark = pytest.mark.needs_data("iot23")
+
 
 @pytest.fixture(scope="module")
 def flows(shared_data):

@@ -18,6 +18,8 @@ from netad.nn.prototypes import (
     student_t_similarity,
 )
 
+pytestmark = pytest.mark.needs_data("iot23")
+
 
 def test_similarity_is_one_on_a_prototype_and_falls_with_distance():
     prototypes = torch.tensor([[1.0, 0.0], [0.0, 1.0]])

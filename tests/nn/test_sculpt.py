@@ -17,6 +17,8 @@ from netad.nn import TrainConfig, predict_batches, seeded, train
 from netad.nn.sculpt import HybridEncoder, dual_centroid_loss
 from netad.preprocess import FlowPreprocessor
 
+pytestmark = pytest.mark.needs_data("cicids2017")
+
 SMALL = {"conv_channels": (8, 8, 8), "d_model": 16, "n_heads": 2, "n_layers": 1, "dim_feedforward": 32}
 
 

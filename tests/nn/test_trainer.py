@@ -21,6 +21,8 @@ from netad.nn import (
     train,
 )
 
+pytestmark = pytest.mark.needs_data("kddcup99-dagmm")
+
 
 @pytest.fixture(scope="module")
 def kdd(shared_data) -> np.ndarray:

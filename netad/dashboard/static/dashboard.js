@@ -4,7 +4,12 @@
 // netad.metrics.binary_metrics does), then the figures' threshold line and markers are moved.
 "use strict";
 
-const PLOT_CONFIG = { responsive: true, displaylogo: false };
+// The mode bar shows on hover, above the figures' titles (netad.dashboard.figures.TITLE_TOP), with only the buttons
+// that do something on these figures (figures.MODEBAR_REMOVE).
+const PLOT_CONFIG = {
+  responsive: true, displaylogo: false, displayModeBar: "hover",
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian"],
+};
 const state = { index: null, job: null, candidates: [], byClass: null, byCategory: null, threshold: null, pending: null };
 
 const $ = (id) => document.getElementById(id);
@@ -27,9 +32,13 @@ function fmt(value, digits = 4) {
   return Number(value).toFixed(digits);
 }
 function fmtStd(mean, std) {
-  return mean === null || mean === undefined ? "n/a" : `${fmt(mean, 3)} ± ${fmt(std || 0, 3)}`;
+  if (mean === null || mean === undefined) return "n/a";
+  // one seed: no spread was measured (std is null), so say n=1 instead of "± 0.000"
+  return std === null || std === undefined || Number.isNaN(std) ? `${fmt(mean, 3)} (n=1)` : `${fmt(mean, 3)} ± ${fmt(std, 3)}`;
 }
 const fmtInt = (value) => Number(value).toLocaleString("en-US");
+// the threshold box: 6 significant digits (the exact value is state.threshold and #metric-threshold's data-value)
+const fmtInput = (value) => String(Number(value.toPrecision(6)));
 const fmtScore = (value) => (Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(5) : value.toPrecision(6));
 
 function cell(row, text, cls) {
@@ -280,7 +289,7 @@ function setThreshold(threshold) {
   state.threshold = threshold;
   const index = Math.max(0, upperBound(state.candidates, threshold) - 1);  // largest stop <= threshold
   $("threshold-slider").value = String(index);
-  $("threshold-input").value = String(threshold);
+  $("threshold-input").value = fmtInput(threshold);
   const m = metricsAt(threshold);
   const n = m.tp + m.fp + m.tn + m.fn;
   show("metric-threshold", threshold, fmtScore(threshold));
@@ -307,16 +316,19 @@ function moveFigures() {
   const last = (id) => $(id).data.length - 1;
   Plotly.restyle($("roc-plot"), { x: [[m.fpr]], y: [[m.recall]] }, [last("roc-plot")]);
   Plotly.restyle($("pr-plot"), { x: [[m.recall]], y: [[m.precision]] }, [last("pr-plot")]);
-  const order = job.figures.categories.layout.meta.categories;
-  const rates = order.map((name) => {
-    const code = job.sample.categories.indexOf(name);
-    if (code < 0 || !state.byCategory[code].length) return null;
-    return countAbove(state.byCategory[code], threshold) / state.byCategory[code].length;
-  });
-  const counts = order.map((name) => {
-    const code = job.sample.categories.indexOf(name);
-    return code < 0 ? 0 : state.byCategory[code].length;
-  });
+  // one bar per group of categories (figures.category_groups): its sampled rows flagged at the threshold
+  const rates = [], counts = [];
+  for (const names of job.figures.categories.layout.meta.groups) {
+    let rows = 0, flagged = 0;
+    for (const name of names) {
+      const code = job.sample.categories.indexOf(name);
+      if (code < 0) continue;
+      rows += state.byCategory[code].length;
+      flagged += countAbove(state.byCategory[code], threshold);
+    }
+    rates.push(rows ? flagged / rows : null);
+    counts.push(rows);
+  }
   Plotly.restyle($("categories-plot"), { x: [rates], customdata: [counts] }, [0]);
   document.body.dataset.threshold = String(threshold);
 }
