@@ -415,8 +415,9 @@ def report() -> Path:
             f", known F1 (1:1) {cell(det, 'p95', 'known_balanced_f1')}, Infiltration recall "
             f"{rate(det, 'p95', 'Infiltration')}, Botnet recall {rate(det, 'p95', 'Botnet')}.",
         ]
-    lines += _defaults_lines()
-    lines += _findings(cell, rate, chosen)
+    default_lines, default_text = _defaults_lines()
+    lines += default_lines
+    lines += _findings(cell, rate, chosen, default_text)
     lines += ["", "## Settings", "", "```json", json.dumps({"params": PARAMS, "finished": finished}, indent=1), "```"]
     RESULTS.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
@@ -444,10 +445,11 @@ DEFAULT_RUN: list[str] = [
 ]
 
 
-def _defaults_lines() -> list[str]:
-    """Latent sculpting at the detector's own defaults (10 stage-1 epochs), the seeds that were run."""
+def _defaults_lines() -> tuple[list[str], str]:
+    """Latent sculpting at the detector's own defaults (10 stage-1 epochs), the seeds that were run: the md section
+    and one sentence of its P95 figures for the findings."""
     if not DEFAULTS.is_dir() or not any(DEFAULTS.glob("*-seed*/results.csv")):
-        return []
+        return [], ""
     res, cat, _, _ = zs._load(DEFAULTS)
     seeds = sorted(set(res["seed"]))
     rates = cat.pivot_table(index=["detector", "threshold_strategy", "seed"], columns="attack_category",
@@ -480,10 +482,25 @@ def _defaults_lines() -> list[str]:
             m, sd = mean.loc[key], std.loc[key]
             cells = [_fmt(m[c], sd[c], k) for c in cols[:3]] + [_fmt(m[c], sd[c], k, pct=True) for c in cols[3:]]
             lines.append(f"| {variant} | {thr} | " + " | ".join(cells) + " |")
-    return lines
+    m, sd = mean.loc[("latent-sculpting:two-stage-knn", "p95")], std.loc[("latent-sculpting:two-stage-knn", "p95")]
+    goals = {"zero-shot F1": ("zero_shot_balanced_f1", 0.87), "AUROC": ("zero_shot_auroc", 0.92),
+             "known F1": ("known_balanced_f1", 0.95), "Infiltration": ("Infiltration", 0.889),
+             "Botnet": ("Botnet", 0.50)}  # fmt: skip
+    met = [name for name, (col, goal) in goals.items() if m[col] >= goal]
+    missed = [name for name in goals if name not in met]
+    infil = _fmt(m["Infiltration"], sd["Infiltration"], k, pct=True)
+    botnet = _fmt(m["Botnet"], sd["Botnet"], k, pct=True)
+    text = (
+        f"At the detector's own defaults (10 stage-1 epochs; seeds {', '.join(str(s) for s in seeds)}, section "
+        f"above) the default score does much better: zero-shot F1 (1:1) {_fmt(m.iloc[0], sd.iloc[0], k)}, AUROC "
+        f"{_fmt(m.iloc[1], sd.iloc[1], k)}, known F1 (1:1) {_fmt(m.iloc[2], sd.iloc[2], k)}, Infiltration "
+        f"{infil}, Botnet {botnet}: goals met in the mean ({', '.join(met) or 'none'}), missed "
+        f"({', '.join(missed) or 'none'})."
+    )
+    return lines, text
 
 
-def _findings(cell: Any, rate: Any, chosen: str | None) -> list[str]:
+def _findings(cell: Any, rate: Any, chosen: str | None, default_text: str = "") -> list[str]:
     """The findings, with every figure read from the tables above (the prose was written after the run)."""
     knn, two = "latent-sculpting:two-stage-knn", "latent-sculpting:two-stage"
 
@@ -494,13 +511,17 @@ def _findings(cell: Any, rate: Any, chosen: str | None) -> list[str]:
         "",
         "## Findings",
         "",
-        f"**Latent sculpting does not reach the seed's figures on its own split here, and is not the best model on "
-        f"it.** netad's default (`two-stage-knn`) at P95: zero-shot F1 (1:1) {f(knn, 'zero_shot_balanced_f1')}"
+        "**At 3 stage-1 epochs latent sculpting falls short of the seed's figures; at its default 10 it reaches "
+        "most of them.** " + default_text + " "
+        "At the benchmark's 3 epochs (5 seeds), netad's default (`two-stage-knn`) at P95: zero-shot F1 (1:1) "
+        f"{f(knn, 'zero_shot_balanced_f1')}"
         f" (goal 0.87), zero-shot AUROC {f(knn, 'zero_shot_auroc')} (goal 0.92, met), known F1 (1:1) "
         f"{f(knn, 'known_balanced_f1')} (goal 0.95), Infiltration {rate(knn, 'p95', 'Infiltration')} "
         f"(goal 88.9%), Botnet {rate(knn, 'p95', 'Botnet')} (goal 50%). The seed's rule `two-stage`: "
         f"zero-shot F1 {f(two, 'zero_shot_balanced_f1')}, known F1 {f(two, 'known_balanced_f1')}. "
-        f"NeuTraL AD, with DeepOD's defaults and no tuning, is level or ahead on every zero-shot figure: zero-shot F1 "
+        "NeuTraL AD, with DeepOD's defaults and no tuning, is level with or ahead of the 3-epoch latent sculpting on "
+        "every zero-shot figure, and ahead of it at any setting on Infiltration and Botnet: zero-shot F1 "
+        f"
         f"{f('neutral', 'zero_shot_balanced_f1')}, AUROC {f('neutral', 'zero_shot_auroc')}, Infiltration "
         f"{rate('neutral', 'p95', 'Infiltration')}, Botnet {rate('neutral', 'p95', 'Botnet')}, known F1 "
         f"{f('neutral', 'known_balanced_f1')}. The plain one-class OCSVM reproduces the seed's OCSVM row and more "
@@ -537,7 +558,8 @@ def _findings(cell: Any, rate: Any, chosen: str | None) -> list[str]:
             "netad's default stays `two-stage-knn`. On this split -- unseen families that no earlier choice "
             "looked at -- it beats the seed's `two-stage` on zero-shot F1 and Infiltration at P95 and loses some "
             "known F1; `margin`/`auto`, which a known-family validation set favours (and which tie with it under "
-            "the rule), catch almost no unseen flow."
+            "the rule), catch almost no unseen flow at 3 epochs. At the default 10 epochs the variants move much "
+            "closer together (section above), so the choice matters less than the training length."
             if chosen == "two-stage-knn"
             else "."
         ),
