@@ -521,7 +521,6 @@ def _findings(cell: Any, rate: Any, chosen: str | None, default_text: str = "") 
         f"zero-shot F1 {f(two, 'zero_shot_balanced_f1')}, known F1 {f(two, 'known_balanced_f1')}. "
         "NeuTraL AD, with DeepOD's defaults and no tuning, is level with or ahead of the 3-epoch latent sculpting on "
         "every zero-shot figure, and ahead of it at any setting on Infiltration and Botnet: zero-shot F1 "
-        f"
         f"{f('neutral', 'zero_shot_balanced_f1')}, AUROC {f('neutral', 'zero_shot_auroc')}, Infiltration "
         f"{rate('neutral', 'p95', 'Infiltration')}, Botnet {rate('neutral', 'p95', 'Botnet')}, known F1 "
         f"{f('neutral', 'known_balanced_f1')}. The plain one-class OCSVM reproduces the seed's OCSVM row and more "
