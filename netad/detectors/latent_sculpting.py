@@ -51,8 +51,9 @@ one seen family (DoS GoldenEye, SSH-Patator, Infiltration - Portscan; one per se
 of pseudo-zero-shot and known-attack F1 (1:1) at P95 kept. ``two-stage-knn`` came first, by a hair (0.5543
 against 0.5536 for ``margin``/``auto``, 0.519 for ``two-stage``; a tie in practice), so the default stays. On
 that split's real unseen families, which no choice had looked at (5 seeds, 3 stage-1 epochs), it has zero-shot
-F1 (1:1) 0.84 +/- 0.03 against 0.73 +/- 0.15 for ``two-stage`` and 0.15 for ``margin``/``auto`` (and 0.89, known
-F1 0.97, with the default 10 epochs on seed 0).
+F1 (1:1) 0.84 +/- 0.03 against 0.73 +/- 0.15 for ``two-stage`` and 0.15 for ``margin``/``auto``; at the default
+10 epochs (5 seeds) 0.87 +/- 0.05 against 0.78 +/- 0.12 for ``two-stage`` and 0.83 for ``margin``, known-attack
+F1 0.97 for all three.
 
 ``stage1_margin_`` calibrates stage 1 on benign training rows: it is the ``1 - stage1_fpr`` quantile of
 ``||z - c_b||^2 - ||z - c_a||^2`` over them (or 0, the seed's plain nearest-centroid rule, when ``stage1_fpr`` is
