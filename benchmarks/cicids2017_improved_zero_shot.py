@@ -436,12 +436,12 @@ DEFAULT_RUN: list[str] = [
     "zero-shot F1 (1:1) 0.889, zero-shot AUROC 0.944, known F1 (1:1) 0.970, Infiltration 63.9%, Botnet 6.0% -- "
     "against 0.855, 0.944, 0.802, 41.7% and 6.7% for the same seed at 3 epochs. So on this split the 7 extra "
     "epochs lift known-attack F1 above the goal (0.95) and zero-shot F1 above 0.87 on this seed, unlike on the "
-    "shared subsets of the first study; the 5-seed tables above understate the default by about that much, and "
-    "a 5-seed run at 10 epochs is the next thing to run. Cost of that command on this machine: 31 min 52 s wall "
-    "while 5 other engineers' jobs kept the load average at 8-14 on the 2 cores (fit 1,892 s), 1,139 s user + "
-    "12 s system CPU (torch's 2 threads), peak RSS 1.44 GB: the 20-minute bound was not met under that load. "
-    "Run again once the load average had fallen to ~1-2: 4 min 45 s wall (fit 276 s), 451 s user + 11 s system "
-    "CPU, peak RSS 1.43 GB, and the same figures to the last digit (seeded) -- within the bound.",
+    "shared subsets of the first study; the section on the defaults has all 5 seeds. Cost of that command on this"
+    " machine: 31 min 52 s wall while 5 other engineers' jobs kept the load average at 8-14 on the 2 cores (fit "
+    "1,892 s), 1,139 s user + 12 s system CPU (torch's 2 threads), peak RSS 1.44 GB: the 20-minute bound was not "
+    "met under that load. Run again once the load average had fallen to ~1-2: 4 min 45 s wall (fit 276 s), 451 s "
+    "user + 11 s system CPU, peak RSS 1.43 GB, and the same figures to the last digit (seeded) -- within the "
+    "bound.",
 ]
 
 
