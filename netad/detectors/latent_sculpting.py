@@ -1,78 +1,17 @@
 """Latent sculpting (Chhetri, Thapa & Chen 2025): a two-stage zero-shot intrusion detector.
 
 Stage 1 trains a 1D-CNN + Transformer encoder (:class:`netad.nn.sculpt.HybridEncoder`) with the dual-centroid
-compactness loss on benign rows and the *known* (seen) attacks: benign latents contract around one centroid,
-known attacks gather around another, at least ``margin`` away. Stage 2 fits a masked autoregressive flow
-(:class:`netad.nn.flows.MAF`) to the latents of benign training rows only, so ``-log p(z)`` measures how far a flow
-is from the sculpted benign manifold, including attack families never seen in training.
+compactness loss on benign rows and the *known* attacks: benign latents contract around one centroid, known attacks
+gather around another. Stage 2 fits a masked autoregressive flow (:class:`netad.nn.flows.MAF`) to benign latents
+only, so ``-log p(z)`` measures distance from the benign manifold, including families never seen in training.
 
-Scoring (``score="two-stage"``, the seed's hierarchy; netad's default is its ``two-stage-knn`` form, below): a
-row whose latent lies closer to the attack centroid than to the benign centroid (by more than ``stage1_margin_``)
-is flagged by stage 1; every other row is judged by the flow. As one number, higher = more anomalous::
-
-    score = [stage 1 flags it] + 1/2 + arctan((nll - nll_median_) / nll_scale_) / pi
-
-so every stage-1 flag ranks above every stage-2 score and, within each group, rows are ordered by ``nll``; a
-percentile threshold on validation normals then sets the flow's cut-off. Single-part scores: ``density`` =
-``nll``; ``distance`` = ``||z - c_b||^2`` (how far from the benign centroid, the quantity DCCL makes small for
-benign traffic); ``margin`` = ``||z - c_b||^2 - ||z - c_a||^2`` (stage 1's evidence alone); ``knn`` = the mean
-Euclidean distance from ``z`` to its ``knn_k`` nearest benign training latents (``knn_reference_``: a seeded sample
-of at most ``knn_max_rows`` of the flow's benign training latents, stored with the model). ``two-stage-knn`` is
-``two-stage`` with that distance in place of the flow's ``nll`` (stage-1 flag, else the kNN distance; squashed by
-the median and interquartile range ``knn_median_``/``knn_scale_`` of leave-one-out distances of reference rows):
-a neighbourhood score catches an unseen family that forms its own cluster near, but not inside, the benign
-manifold, which the centroid distance misses and the flow's density catches only on some seeds
-(benchmarks/results/cicids2017_zero_shot.md). ``score`` is read at scoring time only, so one fitted model gives
-every variant; :meth:`LatentSculpting.score_variants` computes all six from one encoder pass, and a single variant
-runs the flow (two-stage, density) or the neighbour search (knn, two-stage-knn) only when it needs it.
-
-``score="auto"`` uses the variant with the highest AUROC on the detector's *internal validation set*: a seeded
-``validation_fraction`` share of each class of the stage-1 rows (benign and known attacks, so 1:1 with
-``stage1_benign_ratio=1``, as in the seed's balanced internal validation set), held out at fit from stage 1's
-gradient steps *and* from the flow's training rows. It sees only the rows given to ``fit``, hence no unseen
-family; ties go to the earlier variant in ``two-stage, density, distance, margin, knn, two-stage-knn``. The choice is
-``auto_score_`` and every variant's AUROC ``validation_auroc_`` (both learned whatever ``score`` is). ``auto`` is
-not the default: a validation set of *known* families favours the centroid scores (``margin``, ``distance``),
-which measure likeness to the known attacks and by construction miss an unseen family that lands near benign
-traffic; on the shared CIC-IDS-2017 subsets ``auto`` picked ``margin`` on every seed, with the best known-attack
-F1 and no unseen attack caught at P95 (benchmarks/results/cicids2017_zero_shot.md).
-
-The default is ``two-stage-knn``. It was found in an exploratory look at the test rows of seeds 0-2 and then
-confirmed on fresh seeds 3-5 that nobody had looked at: at P95 its zero-shot F1 (1:1) was 0.58 +/- 0.02 against
-0.15 +/- 0.08 for the seed's ``two-stage``, with the same known-attack F1 (the stage-1 flags are identical; only
-the ranking of unflagged rows changes). It costs a neighbour search at scoring time (~1,900 vs ~2,600 rows per
-CPU-second on the benchmark's models) and ~3 MB of reference latents in a saved model. ``score="two-stage"``
-gives the seed's rule.
-
-That choice looked at test rows of the shared subsets, so it was re-made without them on the seed's own split
-of the improved CIC-IDS-2017 (``preset=latent-sculpting``; benchmarks/results/cicids2017_improved_zero_shot.md):
-one seen family (DoS GoldenEye, SSH-Patator, Infiltration - Portscan; one per seed) held out of training as a
-*pseudo-unseen* family in a split cut from the train + validation rows only, and the variant with the best mean
-of pseudo-zero-shot and known-attack F1 (1:1) at P95 kept. ``two-stage-knn`` came first, by a hair (0.5543
-against 0.5536 for ``margin``/``auto``, 0.519 for ``two-stage``; a tie in practice), so the default stays. On
-that split's real unseen families, which no choice had looked at (5 seeds, 3 stage-1 epochs), it has zero-shot
-F1 (1:1) 0.84 +/- 0.03 against 0.73 +/- 0.15 for ``two-stage`` and 0.15 for ``margin``/``auto``; at the default
-10 epochs (5 seeds) 0.87 +/- 0.05 against 0.78 +/- 0.12 for ``two-stage`` and 0.83 for ``margin``, known-attack
-F1 0.97 for all three.
-
-``stage1_margin_`` calibrates stage 1 on benign training rows: it is the ``1 - stage1_fpr`` quantile of
-``||z - c_b||^2 - ||z - c_a||^2`` over them (or 0, the seed's plain nearest-centroid rule, when ``stage1_fpr`` is
-None). Without it, stage 1 flagged ~24% of the test normals of the shared CIC subsets (benign traffic of four
-capture days next to brute-force attacks that look like it), every percentile threshold landed among the
-stage-1 flags and the known attacks' F1 fell to ~0.
-
-Supervision: semi-supervised. ``fit(X, y)`` needs ``y = 1`` on rows of known attack families and 0 on benign
-rows (under the ``zero-shot`` protocol: the seen families; unseen families never reach ``fit``).
-
-Differences from the seed notebook, all parameters: stage 1 draws ``stage1_benign_ratio`` x (number of attack
-rows) benign rows, because the detector contract passes binary labels, not the size of the largest attack
-family the seed matched (on the complete CIC-IDS-2017 seen split that family is ~0.4x all seen attacks); the
-flow trains on at most ``max_flow_rows`` benign latents (a seeded subsample; the seed used all ~1.45 M on a GPU);
-the stage-1 weights are the final epoch's (``patience=None``; the seed kept the epoch of best nearest-centroid
-F1); thresholds come from validation normals, not training benign rows. The DCCL weights are the loss class's
-defaults (``alpha = beta = gamma = 1``, margin 5); the notebook's executed cell used ``alpha = beta = 0.1``, which
-scored lower on the validation split of benchmarks/cicids2017_zero_shot.py (two-stage validation AUROC 0.71 vs
-0.90, flow-density 0.63 vs 0.88; mean of 3 seeds of 4-epoch runs).
+Scores (``score``, read at scoring time; :meth:`LatentSculpting.score_variants` gives all from one encoder pass):
+``two-stage`` (the seed's rule: stage-1 centroid flag, else the flow's ``-log p(z)``), ``two-stage-knn`` (the
+default: the flag, else the mean distance to the ``knn_k`` nearest benign training latents), ``density``,
+``distance``, ``margin``, ``knn`` and ``auto`` (best AUROC on an internal validation set of known families).
+``stage1_margin_`` calibrates stage 1 to flag ``stage1_fpr`` of benign training rows. Semi-supervised: ``fit(X, y)``
+takes ``y = 1`` on known-family rows. Why the default, the seed differences and the measurements behind them:
+benchmarks/results/design_notes.md and benchmarks/results/cicids2017_improved_zero_shot.md.
 """
 
 from __future__ import annotations

@@ -18,11 +18,7 @@ Anomaly scores (``score=``):
 - ``reconstruction_probability`` (default): An & Cho (2015): -(1/L) sum_l log p(x | z_l), z_l ~ q(z|x),
   L = ``n_samples``; with the learned variance, a precision-weighted reconstruction error.
 
-Measured on the UNSW-NB15 novelty cut (22,200 training normals, log1p + standard scaling, test = 14,800 other
-normals + all 45,332 attacks, 50 epochs; AUROC, 3 seeds unless noted): VAE reconstruction_probability + learned
-variance 0.916 +/- 0.002 (AE 0.915 +/- 0.006); elbo + learned 0.907; reconstruction + learned 0.860 (1 seed);
-unit variance: reconstruction 0.862, reconstruction_probability 0.849, elbo 0.830 (1 seed each).
-beta-VAE (beta 4, linear warm-up): learned 0.891 +/- 0.001, unit 0.820 (1 seed).
+The measurements behind these defaults: benchmarks/results/design_notes.md.
 """
 
 from __future__ import annotations
