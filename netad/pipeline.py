@@ -98,8 +98,7 @@ def fit_job(job: Job) -> FittedJob:
     phase(f"fitting {job.detector} on {X_fit.shape[0]:,} rows x {X_fit.shape[1]} features")
     # every consumer of a job (bench, train, explain, plots) takes the threshold from the validation split
     # (choose_threshold), so the detector fits every training row instead of holding a calibration share out
-    if hasattr(detector, "calibration_share"):
-        detector.calibration_share = 0.0
+    detector.calibration_share = 0.0
     start = time.perf_counter()
     detector.fit(X_fit, fit_labels)
     fit_seconds = time.perf_counter() - start

@@ -238,10 +238,9 @@ def _preset(protocol: str, options: dict[str, Any]) -> dict[str, Any]:
     if name not in known:
         raise NetadInputError(f"protocol {protocol!r} has no preset {name!r}; presets: {', '.join(known) or 'none'}")
     fixed = dict(known[name])
-    clash = sorted(k for k in options if k == "unseen" and k in fixed)
-    if clash:
+    if "unseen" in options and "unseen" in fixed:
         raise NetadInputError(
-            f"preset={name!r} fixes the option(s) {clash}; drop them, or drop the preset to choose your own"
+            f"preset={name!r} fixes the option(s) ['unseen']; drop them, or drop the preset to choose your own"
         )
     return fixed
 

@@ -130,8 +130,7 @@ def evaluate(
         if not strategy.uses_test_data:
             what = f"{base['detector']} on {base['dataset']} (seed {base['seed']}, {strategy.name})"
             warnings.extend(metrics.usefulness_warnings(split.validation_labels(), validation_scores, threshold, what))
-        conflict = getattr(detector, "threshold_conflict", None) if detector is not None else None
-        if conflict is not None and (message := conflict(strategy)):
+        if detector is not None and (message := detector.threshold_conflict(strategy)):
             warnings.append(message)
         row = {
             **base,

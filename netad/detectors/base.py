@@ -185,6 +185,11 @@ class BaseDetector(BaseEstimator):
         """The model's reconstruction of preprocessed rows ``X`` (same shape, float32); only if ``reconstructs``."""
         raise NotImplementedError(f"{type(self).__name__} does not reconstruct its input")
 
+    def threshold_conflict(self, strategy: Any) -> str | None:
+        """Why threshold ``strategy`` cannot work with this detector's own settings, or None (the usual case).
+        ``netad bench`` reports the reason as a warning of the run."""
+        return None
+
     @property
     def context_rows(self) -> int:
         """How many rows before a row its score depends on: 0 for row-wise detectors (sequence models say more)."""
