@@ -275,6 +275,11 @@ def _progress_on_stderr(quiet: bool) -> Iterator[StderrProgress | None]:
 _QUIET_HELP = "No progress on stderr (results, paths and errors still show)."
 
 
+def _log_to_stderr(verbose: bool, level: int = logging.INFO) -> None:
+    """Library log messages on stderr: ``level`` and above with --verbose, warnings otherwise."""
+    logging.basicConfig(level=level if verbose else logging.WARNING, stream=sys.stderr)
+
+
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn NetadInputError (bad files, columns, options) into a one-line message and exit code 2."""
 
@@ -475,7 +480,7 @@ def bench(
     quiet: QuietOption = False,
 ) -> None:
     """Benchmark detectors on a dataset: leaderboard (mean ± std over seeds) + a run directory."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from netad.bench import run
 
     dataset_options = _parse_assignments(dataset_option, "--dataset-option")
@@ -667,7 +672,7 @@ def sweep(
     quiet: QuietOption = False,
 ) -> None:
     """Run a parameter sweep from a file: one job per variant and seed; sweep.csv (mean ± std) and plots."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from netad.bench.sweep import describe_jobs, load_config, run_sweep
 
     loaded = load_config(config, _parse_assignments(set_, "--set"))
@@ -750,7 +755,7 @@ def explain(
     quiet: QuietOption = False,
 ) -> None:
     """Explain a detector's top test alerts with SHAP: summary plot, mean |SHAP| per feature, top features per alert."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from netad.explain import explain_alerts
 
     job = _single_job(dataset, detector, protocol, seed, param, max_train, data_path, preprocess_option, threshold)
@@ -814,7 +819,7 @@ def latent_plot(
     quiet: QuietOption = False,
 ) -> None:
     """Map test flows through a detector's latent space (AE bottleneck, VAE mean) to 2-D, coloured by category."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     import numpy as np
 
     from netad.pipeline import fit_job
@@ -870,7 +875,7 @@ def train(
     quiet: QuietOption = False,
 ) -> None:
     """Fit one detector, set its threshold on validation, measure it on test, and save it for `netad score`."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from netad.pipeline import train_model
 
     # NAME=VALUE (or DETECTOR.NAME=VALUE as in `netad bench`)
@@ -924,7 +929,7 @@ def score(
     verbose: VerboseOption = False,
 ) -> None:
     """Score a flow file with a saved model, in bounded memory, into a parquet file."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from netad.persist import load_model
@@ -982,7 +987,7 @@ def flows(
     verbose: VerboseOption = False,
 ) -> None:
     """Meter a packet capture into flows with CIC-IDS-2017 features (NFStream), for `netad score`."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from netad.flows import ABSENT, write_flows
 
     report = write_flows(
@@ -1030,7 +1035,7 @@ def dashboard(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests to stderr.")] = False,
 ) -> None:
     """Serve a web dashboard over run directories: leaderboard, histograms, ROC/PR, threshold slider, SHAP."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose, logging.DEBUG)
     from netad.dashboard.server import make_server
 
     server = make_server(run_dirs, host, port, max_points)
@@ -1056,7 +1061,7 @@ def report(
     verbose: VerboseOption = False,
 ) -> None:
     """Write one self-contained HTML report of a run (tables, plots, config) that opens offline."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     from netad.report import write_report
 
     path = write_report(run_dir, out, overwrite=overwrite)
@@ -1081,7 +1086,7 @@ def serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests and details to stderr.")] = False,
 ) -> None:
     """Serve a saved model over HTTP: POST /score, GET /model, GET /health, docs at /docs (FastAPI)."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    _log_to_stderr(verbose)
     try:
         import uvicorn
 
