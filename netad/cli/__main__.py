@@ -1,0 +1,5 @@
+"""``python -m netad.cli``."""
+
+from netad.cli import main
+
+main()

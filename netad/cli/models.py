@@ -1,0 +1,182 @@
+"""``netad train``, ``netad score`` and ``netad serve``: a saved model from fit to use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from netad.cli.common import (
+    DataPathOption,
+    MaxTrainOption,
+    PreprocessOption,
+    QuietOption,
+    VerboseOption,
+    app,
+    log_to_stderr,
+    say,
+    single_job,
+    stderr,
+    stdout,
+    user_errors,
+)
+from netad.cli.progress import progress_on_stderr
+from netad.errors import NetadInputError
+
+
+@app.command()
+@user_errors
+def train(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`) or csv:PATH.")],
+    detector: Annotated[str, typer.Option("--detector", "-m", help="Detector name (see `netad detectors`).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Model directory to write. Must be empty unless --overwrite.")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Detector parameter NAME=VALUE (repeatable), e.g. n_estimators=200."),
+    ] = None,
+    protocol: Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")] = "novelty",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split and the detector.")] = 0,
+    threshold: Annotated[
+        str,
+        typer.Option("--threshold", "-t", help="Threshold strategy chosen on validation: p99, p97, best-f1, ..."),
+    ] = "p99",
+    max_train: MaxTrainOption = None,
+    data_path: DataPathOption = None,
+    preprocess_option: PreprocessOption = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the model in a non-empty --out.")] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Fit one detector, set its threshold on validation, measure it on test, and save it for `netad score`."""
+    log_to_stderr(verbose)
+    from netad.pipeline import train_model
+
+    # NAME=VALUE (or DETECTOR.NAME=VALUE as in `netad bench`)
+    scoped = [
+        item if item.split("=", 1)[0].startswith(f"{detector}.") else f"{detector}.{item}" for item in param or []
+    ]
+    job = single_job(dataset, detector, protocol, seed, scoped, max_train, data_path, preprocess_option, threshold)
+    with progress_on_stderr(quiet) as shown:
+        if shown is not None:
+            shown.line(f"training {detector} on {dataset} ({protocol}, seed {seed})")
+        trained = train_model(job, out, overwrite=overwrite)
+    table = Table(
+        title=escape(
+            f"{detector} on {dataset} — test part ({trained.n_test:,} rows; {trained.n_train:,} training rows)"
+        ),
+        title_justify="left",
+    )
+    for column in ("threshold", "precision", "recall", "F1", "AUROC", "AUPRC", "fit s"):
+        table.add_column(column, justify="left" if column == "threshold" else "right")
+    m = trained.metrics
+    table.add_row(
+        f"{trained.threshold_strategy} = {trained.threshold:.6g}", *(f"{m.get(k, float('nan')):.3f}" for k in (
+            "precision", "recall", "f1", "auroc", "auprc")), f"{trained.fit_seconds:.2f}",
+    )  # fmt: skip
+    stdout.print(table)
+    for warning in trained.warnings:  # shown even with --quiet
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    say(f"model saved to {trained.path}")
+
+
+@app.command()
+@user_errors
+def score(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory written by `netad train`.")],
+    input_file: Annotated[Path, typer.Argument(help="Flows to score: .csv (.gz/.xz/.bz2/.zip) or .parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output parquet file (score, is_attack, ...).")],
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read and scored at a time.")] = 100_000,
+    keep_columns: Annotated[
+        str | None, typer.Option("--keep-columns", help="Input columns copied to the output, comma-separated.")
+    ] = None,
+    top_features: Annotated[
+        int, typer.Option("--top-features", help="Add the k most unusual features per row (cheap attribution).")
+    ] = 0,
+    on_bad_rows: Annotated[
+        str, typer.Option("--on-bad-rows", help="NaN/Inf/empty numeric values: error, or skip (and report) the rows.")
+    ] = "error",
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Score a flow file with a saved model, in bounded memory, into a parquet file."""
+    log_to_stderr(verbose)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from netad.persist import load_model
+    from netad.score import score_file
+
+    keep = [c.strip() for c in (keep_columns or "").split(",") if c.strip()]
+    model = load_model(model_dir)
+    progress = Progress(
+        TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+        console=stderr, transient=True, disable=not stderr.is_terminal and not verbose,
+    )  # fmt: skip
+    task = progress.add_task("scoring", total=None)
+
+    def on_progress(rows: int, total: int | None) -> None:
+        progress.update(task, completed=rows, total=total)
+
+    with progress:
+        report = score_file(
+            model, input_file, out, chunk_rows=chunk_rows, keep_columns=keep, top_features=top_features,
+            on_bad_rows=on_bad_rows, overwrite=overwrite, n_threads=threads, on_progress=on_progress,
+        )  # fmt: skip
+    if report.ignored_columns:
+        shown = ", ".join(report.ignored_columns[:20]) + (" ..." if len(report.ignored_columns) > 20 else "")
+        say(f"ignored {len(report.ignored_columns)} column(s) the model does not use: {shown}")
+    if report.rows_skipped:
+        detail = ", ".join(f"{c!r}: {n:,}" for c, n in sorted(report.skipped_by_column.items(), key=lambda kv: -kv[1]))
+        say(f"skipped {report.rows_skipped:,} row(s) with NaN/Inf/empty values (per column: {detail})", "yellow")
+    if report.unknown_categories:
+        detail = ", ".join(f"{c!r}: {n:,}" for c, n in report.unknown_categories.items())
+        say(f"rows with categories never seen in training (scored as unknown): {detail}")
+    table = Table(title=escape(f"netad score — {model.detector_name} ({model_dir})"), title_justify="left")
+    for column in ("rows read", "scored", "flagged", "skipped", "rows/s"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{report.rows_read:,}", f"{report.rows_scored:,}", f"{report.rows_flagged:,}", f"{report.rows_skipped:,}",
+        f"{report.rows_per_second:,.0f}",
+    )  # fmt: skip
+    stdout.print(table)
+    say(f"scores: {report.output}" + (f" (top features: {report.attribution})" if top_features else ""))
+
+
+@app.command()
+@user_errors
+def serve(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory written by `netad train`.")],
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", envvar="NETAD_API_KEY", help="Require this X-API-Key header (or set NETAD_API_KEY)."),
+    ] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Most rows in one request (more: 413).")] = 10_000,
+    max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body in MiB (413).")] = 16.0,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests and details to stderr.")] = False,
+) -> None:
+    """Serve a saved model over HTTP: POST /score, GET /model, GET /health, docs at /docs (FastAPI)."""
+    log_to_stderr(verbose)
+    try:
+        import uvicorn
+
+        from netad.serve import create_app
+    except ImportError:
+        raise NetadInputError('netad serve needs the serve extra: pip install "netad[serve]"') from None
+
+    if host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
+        say(f"warning: serving on {host} without --api-key: anyone who reaches it can score", "yellow")
+    service = create_app(model_dir, api_key=api_key, max_rows=max_rows, max_body_mb=max_body_mb, n_threads=threads)
+    say(f"serving {model_dir} on http://{host}:{port} (docs: /docs)")
+    uvicorn.run(service, host=host, port=port, log_level="info" if verbose else "warning")
