@@ -512,7 +512,7 @@ def bench(
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     _say(f"run directory: {result.run_dir}")
     if plots and result.run_dir is not None and not no_scores:
-        from netad.bench.figures import write_figures
+        from netad.viz.job_figures import write_figures
 
         figures = write_figures(result.run_dir)
         _say(f"{len(figures)} figures in {result.run_dir / 'figures'}")
@@ -823,8 +823,8 @@ def latent_plot(
     import numpy as np
 
     from netad.pipeline import fit_job
-    from netad.plots import PROJECTION_NAMES, PROJECTIONS, SPACES
-    from netad.plots import latent_plot as draw
+    from netad.viz.latent import PROJECTION_NAMES, PROJECTIONS, SPACES
+    from netad.viz.latent import latent_plot as draw
 
     if method not in PROJECTIONS:
         raise NetadInputError(f"--method {method!r}: use one of {', '.join(PROJECTIONS)}")

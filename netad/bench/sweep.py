@@ -537,7 +537,7 @@ def run_sweep(
 
 def _write_plots(table: pd.DataFrame, config: SweepConfig, folder: Path) -> list[Path]:
     try:
-        from netad.plots import plot_sweep
+        from netad.viz.sweep import plot_sweep
     except ImportError as exc:  # matplotlib is an extra: a sweep without it still writes its tables
         log.warning("no sweep plots: %s", exc)
         return []
