@@ -390,8 +390,8 @@ def load_config(config: str | Path | Mapping[str, Any], overrides: Mapping[str, 
             f"{source}: protocol {protocol!r} is unknown; available: {', '.join(protocols.available())}"
         )
     protocol_options = _table(raw.get("protocol_options", {}), f"{source}: [protocol_options]")
-    known_options = getattr(protocols, "_OPTIONS", {}).get(protocol)  # the protocol's options and defaults
-    stray_options = sorted(set(protocol_options) - set(known_options or protocol_options))
+    known_options = protocols.default_options(protocol)
+    stray_options = sorted(set(protocol_options) - set(known_options))
     if stray_options:
         raise NetadInputError(
             f"{source}: [protocol_options] {stray_options} are not options of protocol {protocol!r}; "
