@@ -27,7 +27,7 @@ def plot_sweep(
 ) -> list[Path]:
     """One PNG per swept parameter: each metric's mean over seeds against the parameter, std as error bars.
 
-    ``table`` is a sweep table (``netad.bench.sweep.sweep_table``). Each line is one (dataset, detector,
+    ``table`` is a sweep table (:func:`netad.bench.sweep.sweep_table`). Each line is one (dataset, detector,
     threshold strategy, other swept values) combination. With nothing swept, F1, precision and recall are drawn
     against the threshold strategy. Returns the files written.
     """
