@@ -11,8 +11,9 @@ score). Explainers (``method``):
 
 Tree explainers do not apply to anomaly scores in general, and gradient explainers for the torch detectors
 would need their private scoring graph and are not additive for reconstruction errors; the permutation
-explainer explains 50 alerts of a 56-feature autoencoder in a few seconds on CPU, so it is used for every
-detector. One-hot columns can be summed back to their source column (``service_http`` ... -> ``service``).
+explainer needs neither and is fast enough on CPU for the alerts an analyst reads, so it is used for every
+detector (timing: benchmarks/results/design_notes.md). One-hot columns can be summed back to their source column
+(``service_http`` ... -> ``service``).
 
 Needs the extra: ``pip install "netad[explain]"``.
 
