@@ -284,7 +284,7 @@ def write_latent_variants(
 
 
 def _draw(detector: Any, X_test: np.ndarray, categories: np.ndarray) -> Path:
-    from netad.plots import latent_plot
+    from netad.viz.latent import latent_plot
 
     path = RESULTS / "cicids2017_zero_shot_latent.png"
     latent_plot(
@@ -346,7 +346,7 @@ def plot() -> Path:
     """UMAP of the latent-sculpting code of test rows (seed 0), coloured by attack family."""
     from netad.bench.job import fit_job
     from netad.bench.spec import Job
-    from netad.plots import latent_plot
+    from netad.viz.latent import latent_plot
 
     _env()
     job = Job("cicids2017", "zero-shot", "latent-sculpting", 0, params=PARAMS["latent-sculpting"])

@@ -5,7 +5,7 @@
     python benchmarks/dagmm_mixtures.py                    # validation-only choice of DAGMM's mixture and epochs
 
 Each part is one or more ``netad.bench.run`` (n_jobs=2, one torch thread per job) writing a run directory under
-benchmarks/work/kdd_family/ (git-ignored; with ``figures/`` from ``netad.bench.figures.write_figures``):
+benchmarks/work/kdd_family/ (git-ignored; with ``figures/`` from ``netad.viz.job_figures.write_figures``):
 
 1. ``table``: DAGMM (netad defaults) with baselines (an untrained DAGMM, pca, iforest, ocsvm) on
    ``kddcup99-dagmm`` (the reference 118-feature npz, no rescaling), protocol ``dagmm`` (50/50 split, train on the
@@ -139,7 +139,7 @@ def markdown(frame: pd.DataFrame) -> str:
 
 def bench(name: str, **kwargs: Any) -> tuple[Any, float]:
     from netad.bench import run
-    from netad.bench.figures import write_figures
+    from netad.viz.job_figures import write_figures
 
     started = time.perf_counter()
     result = run(out=WORK / name, overwrite=True, n_jobs=2, **kwargs)

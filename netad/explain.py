@@ -11,8 +11,9 @@ score). Explainers (``method``):
 
 Tree explainers do not apply to anomaly scores in general, and gradient explainers for the torch detectors
 would need their private scoring graph and are not additive for reconstruction errors; the permutation
-explainer explains 50 alerts of a 56-feature autoencoder in a few seconds on CPU, so it is used for every
-detector. One-hot columns can be summed back to their source column (``service_http`` ... -> ``service``).
+explainer needs neither and is fast enough on CPU for the alerts an analyst reads, so it is used for every
+detector (timing: benchmarks/results/design_notes.md). One-hot columns can be summed back to their source column
+(``service_http`` ... -> ``service``).
 
 Needs the extra: ``pip install "netad[explain]"``.
 
@@ -34,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from netad.errors import NetadInputError
+from netad.viz.shap import PLOT_KINDS, summary_plot
 
 log = logging.getLogger(__name__)
 
 METHODS = ("auto", "permutation", "exact", "kernel")
-PLOT_KINDS = ("bar", "beeswarm")
 _EXACT_MAX_FEATURES = 10
 
 
@@ -210,38 +211,6 @@ def _explain_in_chunks(explain: Any, X: np.ndarray) -> _Values:
         if len(X) > SHAP_CHUNK_ROWS:
             phase(f"SHAP: {min(start + SHAP_CHUNK_ROWS, len(X))}/{len(X)} rows explained")
     return _Values(np.concatenate(values), np.concatenate(base))
-
-
-def summary_plot(explanation: Explanation, path: str | Path, kind: str = "bar", max_display: int = 20) -> Path:
-    """shap's bar (mean |SHAP|) or beeswarm summary plot, saved as PNG."""
-    if kind not in PLOT_KINDS:
-        raise NetadInputError(f"unknown plot kind {kind!r}; use one of {', '.join(PLOT_KINDS)}")
-    shap = _shap()
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError('SHAP plots need matplotlib: pip install "netad[explain]"') from None
-    fig = plt.figure()
-    figure = fig
-    try:
-        if kind == "bar":
-            shap.plots.bar(explanation.to_shap(), max_display=max_display, show=False)
-        else:
-            shap.plots.beeswarm(explanation.to_shap(), max_display=max_display, show=False)
-        figure = plt.gcf()  # shap draws on the current figure
-        ax = figure.axes[0]
-        if kind == "bar":  # shap writes each bar's value after its end: widen the axis so the largest one fits
-            low, high = ax.get_xlim()
-            ax.set_xlim(low, high + 0.14 * (high - low))
-        # a title on the axes, not a figure suptitle, which shap's tall figure leaves far above the bars
-        ax.set_title(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows", fontsize=12)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=120, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-        if figure is not fig:
-            plt.close(figure)
-    return Path(path)
 
 
 def alert_table(

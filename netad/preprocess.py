@@ -6,8 +6,8 @@ Numeric columns: optional signed log1p, then a scikit-learn scaler. Categorical 
 block; it is counted and logged). Columns constant or exactly duplicated in the training data are dropped
 and recorded.
 
-The output is built chunk by chunk into one preallocated float32 array, so a 2.8 M x 80 table costs the output
-plus a few small buffers (a ``ColumnTransformer`` would hold every block and their ``hstack`` at once).
+The output is built chunk by chunk into one preallocated float32 array, so a table of millions of rows costs the
+output plus a few small buffers (a ``ColumnTransformer`` would hold every block and their ``hstack`` at once).
 
 Example
 -------

@@ -26,16 +26,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netad.dashboard import figures
 from netad.dashboard.data import leaderboard
 from netad.errors import NetadInputError
-from netad.runs import RunDir, job_key, load_run, read_scores
+from netad.runs import RunDir, load_run, read_scores
+from netad.viz.categories import category_heatmap, category_order
+from netad.viz.curves import pr_figure, roc_figure, score_histogram
+from netad.viz.job_figures import job_threshold_lines
+from netad.viz.leaderboard import leaderboard_figure
+from netad.viz.shap import shap_figure
+from netad.viz.style import MODEBAR_REMOVE
 
 log = logging.getLogger(__name__)
 
 _PLOT_CONFIG = {
     "displaylogo": False, "responsive": True, "displayModeBar": "hover",
-    "modeBarButtonsToRemove": figures.MODEBAR_REMOVE,
+    "modeBarButtonsToRemove": MODEBAR_REMOVE,
 }  # fmt: skip
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1400px;
@@ -140,13 +145,13 @@ def _category_sections(per_category: pd.DataFrame) -> str:
     for (dataset, protocol), part in per_category.groupby(["dataset", "protocol"], sort=False):
         title = f"{dataset} · {protocol}: detection rate per category (mean over seeds; test rows in brackets)"
         parts.append(f"<h3>{html.escape(title)}</h3>")
-        parts.append(_figure_html(figures.category_heatmap(part, "")))
+        parts.append(_figure_html(category_heatmap(part, "")))
         frame = part.assign(model=[_model(d, v) + f" · {t}" for d, v, t in zip(
             part["detector"], part.get("variant", pd.Series([""] * len(part))), part["threshold_strategy"],
             strict=True)])  # fmt: skip
         table = frame.pivot_table(index="attack_category", columns="model", values="detection_rate", aggfunc="mean")
         rows = frame.groupby("attack_category")["rows"].max()
-        order = figures.category_order([], frame)
+        order = category_order([], frame)
         table = table.reindex(order)
         shown = pd.DataFrame({"attack category": [("normal (false-positive rate)" if c == "normal" else c)
                                                   for c in table.index],
@@ -162,7 +167,7 @@ def _model_figures(run: RunDir) -> str:
     """Histogram, ROC and PR of each model's first seed with saved scores."""
     shown: set[tuple[str, str, str, str]] = set()
     parts = []
-    results = run.results
+    lines = job_threshold_lines(run.results)
     for job in run.jobs:
         model = (job["dataset"], job["protocol"], job["detector"], job["variant"])
         if not job["has_scores"] or model in shown:
@@ -170,11 +175,7 @@ def _model_figures(run: RunDir) -> str:
         shown.add(model)
         table = read_scores(run.score_files[job["key"]])
         scores, labels = table["score"].to_numpy(), table["label"].to_numpy()
-        thresholds: list[tuple[str, float]] = []
-        if not results.empty:
-            for row in results.to_dict("records"):
-                if job_key(row) == job["key"] and pd.notna(row["threshold"]):
-                    thresholds.append((str(row["threshold_strategy"]), float(row["threshold"])))
+        thresholds = lines.get(job["key"], [])  # non-finite ones (a failed strategy) are not drawn
         name = f"{job['dataset']} · {job['protocol']} · {_model(job['detector'], job['variant'])} · seed {job['seed']}"
         parts.append(f"<h3>{html.escape(name)}</h3>")
         parts.append(
@@ -182,8 +183,8 @@ def _model_figures(run: RunDir) -> str:
             f"run's thresholds (chosen on validation unless marked oracle).</p>"
         )
         parts.append('<div class="grid3">')
-        for fig in (figures.score_histogram(scores, labels, thresholds), figures.roc_figure(scores, labels),
-                    figures.pr_figure(scores, labels)):  # fmt: skip
+        for fig in (score_histogram(scores, labels, thresholds), roc_figure(scores, labels),
+                    pr_figure(scores, labels)):  # fmt: skip
             parts.append(f"<div>{_figure_html(fig, 340)}</div>")
         parts.append("</div>")
     if not parts:
@@ -214,7 +215,7 @@ def _shap_sections(run: RunDir) -> str:
         )
         top = explanation.mean_abs_shap.sort_values("mean_abs_shap", ascending=False).head(15)
         features = [{"feature": str(r.feature), "mean_abs_shap": float(r.mean_abs_shap)} for r in top.itertuples()]
-        parts.append(f'<div class="shap"><div>{_figure_html(figures.shap_figure(features))}</div>')
+        parts.append(f'<div class="shap"><div>{_figure_html(shap_figure(features))}</div>')
         png = explanation.path / "shap_summary.png"
         if png.is_file():  # netad explain's own summary plot, beside the interactive one
             encoded = base64.b64encode(png.read_bytes()).decode("ascii")
@@ -286,7 +287,7 @@ def build_report(run_dir: str | Path) -> str:
     for error in config.get("errors") or []:
         warnings.append(f"job {error.get('job')} failed: {error.get('error')}")
     sections = [
-        ("Leaderboard", _figure_html(figures.leaderboard_figure(board), 420) + _summary_table(board)),
+        ("Leaderboard", _figure_html(leaderboard_figure(board), 420) + _summary_table(board)),
         ("Results per seed", _results_table(run.results)),
         ("Detection rate per attack category", _category_sections(run.per_category)),
         ("Score distributions and curves", _model_figures(run)),

@@ -10,7 +10,16 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "netad"
 CORE = ("netad.detectors", "netad.nn", "netad.datasets", "netad.protocols", "netad.preprocess", "netad.supervision")
-OUTER = ("netad.bench", "netad.persist", "netad.score", "netad.serve", "netad.cli", "netad.dashboard", "netad.report")
+OUTER = (
+    "netad.bench",
+    "netad.persist",
+    "netad.score",
+    "netad.serve",
+    "netad.cli",
+    "netad.dashboard",
+    "netad.report",
+    "netad.viz",
+)
 
 
 def module_name(path: Path) -> str:

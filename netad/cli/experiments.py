@@ -180,7 +180,7 @@ def bench(
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     say(f"run directory: {result.run_dir}")
     if plots and result.run_dir is not None and not no_scores:
-        from netad.bench.figures import write_figures
+        from netad.viz.job_figures import write_figures
 
         figures = write_figures(result.run_dir)
         say(f"{len(figures)} figures in {result.run_dir / 'figures'}")

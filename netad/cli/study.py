@@ -134,8 +134,8 @@ def latent_plot(
     import numpy as np
 
     from netad.pipeline import fit_job
-    from netad.plots import PROJECTION_NAMES, PROJECTIONS, SPACES
-    from netad.plots import latent_plot as draw
+    from netad.viz.latent import PROJECTION_NAMES, PROJECTIONS, SPACES
+    from netad.viz.latent import latent_plot as draw
 
     if method not in PROJECTIONS:
         raise NetadInputError(f"--method {method!r}: use one of {', '.join(PROJECTIONS)}")

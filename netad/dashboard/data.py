@@ -164,7 +164,10 @@ def shap_for(run: RunDir, job: dict[str, Any], top: int = _TOP_SHAP) -> dict[str
 
 def job_payload(run: RunDir, key: str, max_points: int = DEFAULT_MAX_POINTS, run_id: int = 0) -> dict[str, Any]:
     """Everything the dashboard shows for one job (JSON-ready; see the module docstring)."""
-    from netad.dashboard import figures
+    from netad.viz.categories import category_figure
+    from netad.viz.curves import pr_figure, roc_figure, score_histogram
+    from netad.viz.scores import uses_log_x
+    from netad.viz.shap import shap_figure
 
     job = run.job(key)
     if key not in run.score_files:
@@ -189,7 +192,7 @@ def job_payload(run: RunDir, key: str, max_points: int = DEFAULT_MAX_POINTS, run
         "n_test": int(len(table)),
         "n_attack": int((labels == 1).sum()),
         "n_normal": int((labels == 0).sum()),
-        "log_x": bool(figures.uses_log_x(scores)),
+        "log_x": bool(uses_log_x(scores)),
         "thresholds": thresholds,
         "per_category": records(per_category[["threshold_strategy", "attack_category", "rows", "detection_rate"]])
         if not per_category.empty
@@ -197,13 +200,13 @@ def job_payload(run: RunDir, key: str, max_points: int = DEFAULT_MAX_POINTS, run
         "shap": shap,
         "sample": sample,
         "figures": {
-            "histogram": figures.score_histogram(scores, labels, run_thresholds, slider=True).to_plotly_json(),
-            "roc": figures.roc_figure(scores, labels, marker=True).to_plotly_json(),
-            "pr": figures.pr_figure(scores, labels, marker=True).to_plotly_json(),
-            "categories": figures.category_figure(
+            "histogram": score_histogram(scores, labels, run_thresholds, slider=True).to_plotly_json(),
+            "roc": roc_figure(scores, labels, marker=True).to_plotly_json(),
+            "pr": pr_figure(scores, labels, marker=True).to_plotly_json(),
+            "categories": category_figure(
                 sample, per_category, run_thresholds[0][1] if run_thresholds else None
             ).to_plotly_json(),
-            **({"shap": figures.shap_figure(shap["features"]).to_plotly_json()} if shap else {}),
+            **({"shap": shap_figure(shap["features"]).to_plotly_json()} if shap else {}),
         },
     }
 
@@ -233,7 +236,7 @@ def leaderboard(runs: list[RunDir]) -> pd.DataFrame:
 def index_payload(runs: list[RunDir]) -> dict[str, Any]:
     """The dashboard's first request: runs, their jobs, the leaderboard rows and figure."""
     from netad import __version__
-    from netad.dashboard import figures
+    from netad.viz.leaderboard import leaderboard_figure
 
     board = leaderboard(runs)
     return {
@@ -253,7 +256,7 @@ def index_payload(runs: list[RunDir]) -> dict[str, Any]:
             for i, run in enumerate(runs)
         ],
         "leaderboard": records(board),
-        "figures": {"leaderboard": figures.leaderboard_figure(board).to_plotly_json()},
+        "figures": {"leaderboard": leaderboard_figure(board).to_plotly_json()},
     }
 
 

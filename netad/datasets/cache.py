@@ -61,8 +61,8 @@ def _to_table(ds: Dataset) -> pa.Table:
 def save(ds: Dataset, path: Path) -> None:
     """Write ``ds`` to ``path`` atomically (a half-written file is never read).
 
-    One row group: read back, every column is a single chunk that numpy wraps without copying, which
-    measured 2-3x faster than 512k-row groups for CIC-IDS-2017 at full size.
+    One row group: read back, every column is a single chunk that numpy wraps without copying (faster than
+    smaller row groups; measured in benchmarks/results/design_notes.md).
     """
     meta = {
         "format": CACHE_FORMAT,

@@ -1,7 +1,7 @@
 """The improved CIC-IDS-2017 (Engelen, Rimmer & Joosen, 2021/2022): the same July 2017 captures re-extracted with
 a corrected CICFlowMeter and relabelled, in the authors' 91-column layout.
 
-Reads the authors' complete per-day CSVs (``monday.csv`` ... ``friday.csv``, ~2.1 M rows) and class-wise samples
+Reads the authors' complete per-day CSVs (``monday.csv`` ... ``friday.csv``) and class-wise samples
 in the same layout (one CSV per class, as in ``$NETAD_DATA/cicids2017-improved/``). Columns: ``id``, ``Flow ID``,
 ``Src IP``, ``Src Port``, ``Dst IP``, ``Dst Port``, ``Protocol``, ``Timestamp``, 81 flow features, ``Label``,
 ``Attempted Category``. Identifiers are never features; ``id`` and ``Timestamp`` are kept as

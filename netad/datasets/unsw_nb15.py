@@ -1,8 +1,9 @@
-"""UNSW-NB15: the official training (175,341 rows) and testing (82,332 rows) partitions.
+"""UNSW-NB15: the official training and testing partitions.
 
-The two file names are swapped in the common download (the 82,332-row file is distributed as
-``UNSW_NB15_training-set.csv``), so partitions are identified by content: their row count. With two files
-of other sizes (e.g. filtered copies) the larger one is taken as training, as in the official release.
+The two file names are swapped in the common download (the testing rows are distributed as
+``UNSW_NB15_training-set.csv``), so partitions are identified by content: their row count (``OFFICIAL_ROWS``).
+With two files of other sizes (e.g. filtered copies) the larger one is taken as training, as in the official
+release.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netad.dashboard import data, figures
+from netad.dashboard import data
 from netad.errors import NetadInputError
 from netad.metrics import binary_metrics
 
@@ -70,36 +70,6 @@ def test_payload_is_strict_json_without_nan(iforest_payload):
 
     decoded = json.loads(data.to_json(iforest_payload), parse_constant=refuse)
     assert decoded["sample"]["scores"] == iforest_payload["sample"]["scores"]  # exact floats for the browser
-
-
-def test_histogram_counts_every_finite_test_row_per_class(run_dir):
-    table = data.read_scores(run_dir / "scores" / "nsl-kdd-sample__novelty__pca__seed1.parquet")
-    scores, labels = table["score"].to_numpy(), table["label"].to_numpy()
-    fig = figures.score_histogram(scores, labels, [("p99", float(np.median(scores)))], slider=True)
-    for trace, value in zip(fig.data, (0, 1), strict=True):
-        assert np.nansum(np.asarray(trace.y, dtype=float)) == (labels == value).sum()
-    assert fig.layout.meta["log_x"] == figures.uses_log_x(scores)
-    assert len(fig.layout.shapes) == 2  # the slider's line, then the p99 line
-
-
-def test_roc_curve_runs_from_origin_to_corner_with_sklearn_auroc(run_dir):
-    from sklearn.metrics import roc_auc_score
-
-    table = data.read_scores(run_dir / "scores" / "nsl-kdd-sample__novelty__pca__seed0.parquet")
-    fig = figures.roc_figure(table["score"].to_numpy(), table["label"].to_numpy(), marker=True)
-    curve = fig.data[0]
-    assert (curve.x[0], curve.y[0]) == (0.0, 0.0) and (curve.x[-1], curve.y[-1]) == (1.0, 1.0)
-    assert f"{roc_auc_score(table['label'], table['score']):.4f}" in curve.name
-    assert fig.data[-1].name == "slider threshold"
-
-
-def test_pr_curve_reports_sklearn_average_precision(run_dir):
-    from sklearn.metrics import average_precision_score
-
-    table = data.read_scores(run_dir / "scores" / "nsl-kdd-sample__novelty__iforest__seed1.parquet")
-    fig = figures.pr_figure(table["score"].to_numpy(), table["label"].to_numpy())
-    assert fig.data[0].name == f"AUPRC {average_precision_score(table['label'], table['score']):.4f}"
-    assert fig.data[0].x[0] == pytest.approx(1.0) and fig.data[0].x[-1] == pytest.approx(0.0)  # recall 1 -> 0
 
 
 def test_shap_top_features_come_from_explain_output_in_the_run_dir(loaded):

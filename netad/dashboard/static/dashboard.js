@@ -4,8 +4,8 @@
 // netad.metrics.binary_metrics does), then the figures' threshold line and markers are moved.
 "use strict";
 
-// The mode bar shows on hover, above the figures' titles (netad.dashboard.figures.TITLE_TOP), with only the buttons
-// that do something on these figures (figures.MODEBAR_REMOVE).
+// The mode bar shows on hover, above the figures' titles (netad.viz.style.TITLE_TOP), with only the buttons
+// that do something on these figures (netad.viz.style.MODEBAR_REMOVE).
 const PLOT_CONFIG = {
   responsive: true, displaylogo: false, displayModeBar: "hover",
   modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian"],

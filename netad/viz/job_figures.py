@@ -1,4 +1,5 @@
-"""Figures of a benchmark run directory: per job, the score histograms, ROC and precision-recall curves.
+"""One PNG per job of a benchmark run directory (``netad bench --plots``): the score histograms, ROC and
+precision-recall curves.
 
 ``write_figures(run_dir)`` reads every ``scores/<job>.parquet`` (test score, label, attack_category per row)
 and the matching ``results.csv`` rows, and writes ``figures/<job>.png`` with three panels:
@@ -11,7 +12,7 @@ and the matching ``results.csv`` rows, and writes ``figures/<job>.png`` with thr
 matplotlib is an extra (``pip install "netad[plot]"``); figures are drawn on ``matplotlib.figure.Figure`` with
 the Agg canvas (no pyplot state, no display needed).
 
->>> from netad.bench.figures import write_figures                      # doctest: +SKIP
+>>> from netad.viz.job_figures import write_figures                      # doctest: +SKIP
 >>> for figure in write_figures("runs/20250101-120000-nsl-kdd-novelty"):  # doctest: +SKIP
 ...     print(figure.path, figure.threshold_strategy, figure.threshold)
 """
@@ -25,15 +26,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-from netad.bench.spec import Job
 from netad.errors import NetadInputError
+from netad.runs import job_key
+from netad.viz.scores import both_classes, pr_points, roc_points, uses_log_x
+from netad.viz.style import mpl_figure, require_matplotlib
 
 log = logging.getLogger(__name__)
-
-LOG_DECADES = 2.0
-"""Histograms use a log-x axis when every score is positive and max / min spans at least this many decades."""
 
 
 @dataclass
@@ -53,39 +52,14 @@ class JobFigure:
     """Every (strategy, threshold) line drawn, in results.csv order (``threshold`` is the first one)."""
 
 
-def _matplotlib() -> tuple[Any, Any]:
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('run-directory figures need matplotlib: pip install "netad[plot]"') from None
-    return Figure, FigureCanvasAgg
-
-
-def job_thresholds(results: pd.DataFrame) -> dict[str, tuple[str, float]]:
-    """Job key -> (threshold strategy, threshold) of the job's first row in ``results.csv`` (its first strategy)."""
-    return {key: lines[0] for key, lines in job_threshold_lines(results).items()}
-
-
 def job_threshold_lines(results: pd.DataFrame) -> dict[str, list[tuple[str, float]]]:
     """Job key -> every (threshold strategy, threshold) of the job in ``results.csv``, in file order."""
     out: dict[str, list[tuple[str, float]]] = {}
     if results.empty:
         return out
     for row in results.itertuples(index=False):
-        variant = getattr(row, "variant", "")
-        variant = "" if pd.isna(variant) else str(variant)
-        key = Job(str(row.dataset), str(row.protocol), str(row.detector), int(row.seed), variant=variant).key
-        out.setdefault(key, []).append((str(row.threshold_strategy), float(row.threshold)))
+        out.setdefault(job_key(row), []).append((str(row.threshold_strategy), float(row.threshold)))
     return out
-
-
-def uses_log_x(scores: np.ndarray) -> bool:
-    """True when the scores are all positive and span at least ``LOG_DECADES`` decades."""
-    finite = scores[np.isfinite(scores)]
-    if finite.size == 0 or finite.min() <= 0:
-        return False
-    return bool(np.log10(finite.max() / finite.min()) >= LOG_DECADES)
 
 
 def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: int = 110) -> list[JobFigure]:
@@ -100,7 +74,7 @@ def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: i
         raise NetadInputError(
             f"{run_dir}: no scores/*.parquet files; run the benchmark with scores saved (the default) first"
         )
-    Figure, Canvas = _matplotlib()
+    require_matplotlib("run-directory figures")
     results_path = run_dir / "results.csv"
     try:
         results = pd.read_csv(results_path) if results_path.is_file() else pd.DataFrame()
@@ -122,8 +96,7 @@ def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: i
         strategy, threshold = lines[0] if lines else (None, None)
         if strategy is None:
             log.warning("%s: no results.csv row for job %s; no threshold line", run_dir, job)
-        figure = Figure(figsize=(15, 4.2))
-        Canvas(figure)
+        figure = mpl_figure((15, 4.2))
         axes = figure.subplots(1, 3)
         log_x = _histogram(axes[0], scores, labels, lines)
         auroc, auprc = _curves(axes[1], axes[2], scores, labels)
@@ -189,12 +162,11 @@ def _histogram(ax: Any, scores: np.ndarray, labels: np.ndarray, lines: list[tupl
 
 
 def _curves(roc_ax: Any, pr_ax: Any, scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    if not 0 < labels.sum() < len(labels):
+    if not both_classes(labels):
         for ax in (roc_ax, pr_ax):
             ax.text(0.5, 0.5, "one class only in the test set", ha="center", va="center", transform=ax.transAxes)
         return float("nan"), float("nan")
-    fpr, tpr, _ = roc_curve(labels, scores)
-    auroc = float(roc_auc_score(labels, scores))
+    fpr, tpr, auroc = roc_points(scores, labels)
     roc_ax.plot(fpr, tpr, color="tab:purple", label=f"AUROC {auroc:.4f}")
     roc_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     roc_ax.set_xlabel("false-positive rate")
@@ -202,8 +174,7 @@ def _curves(roc_ax: Any, pr_ax: Any, scores: np.ndarray, labels: np.ndarray) -> 
     roc_ax.set_title("ROC")
     roc_ax.legend(loc="lower right", fontsize=8)
 
-    precision, recall, _ = precision_recall_curve(labels, scores)
-    auprc = float(average_precision_score(labels, scores))
+    recall, precision, auprc = pr_points(scores, labels)
     pr_ax.plot(recall, precision, color="tab:green", label=f"AUPRC {auprc:.4f}")
     pr_ax.axhline(labels.mean(), color="grey", linestyle=":", linewidth=1, label=f"attack share {labels.mean():.3f}")
     pr_ax.set_xlabel("recall")

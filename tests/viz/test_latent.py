@@ -14,7 +14,7 @@ from netad.bench.spec import Job
 from netad.cli import app
 from netad.errors import NetadInputError
 from netad.pipeline import fit_job
-from netad.plots import latent_embedding, latent_plot, stratified_sample
+from netad.viz.latent import latent_embedding, latent_plot, stratified_sample
 
 pytestmark = pytest.mark.needs_data("unsw-nb15")
 
@@ -145,7 +145,7 @@ def test_many_attack_categories_keep_distinct_colours_and_the_smallest_share_one
     from matplotlib.colors import to_rgb
     from matplotlib.figure import Figure
 
-    from netad.plots import MAX_COLOURED_CATEGORIES, draw_latent
+    from netad.viz.latent import MAX_COLOURED_CATEGORIES, draw_latent
 
     drawn: list[Figure] = []
     save = Figure.savefig

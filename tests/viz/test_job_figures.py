@@ -11,8 +11,9 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from netad.bench import run
-from netad.bench.figures import uses_log_x, write_figures
 from netad.errors import NetadInputError
+from netad.viz.job_figures import write_figures
+from netad.viz.scores import uses_log_x
 
 pytest.importorskip("matplotlib")
 

@@ -1,7 +1,6 @@
-"""Plots: sweep curves (metric vs parameter with error bars) and 2-D maps of a detector's latent space.
-
-matplotlib is an extra (``pip install "netad[plot]"``). Figures are drawn on ``matplotlib.figure.Figure``
-objects (no pyplot state, no backend switch), saved as PNG and closed.
+"""2-D maps of a detector's latent space (``netad latent-plot``): a stratified sample of rows through the
+detector's latent code (AE bottleneck, VAE mean; the input features for detectors without one), projected with
+t-SNE, UMAP or PCA and drawn coloured by attack category. Drawn with matplotlib (the ``netad[plot]`` extra).
 
 >>> fit = fit_job(Job("unsw-nb15", "novelty", "autoencoder", 0, params={"epochs": 5}))  # doctest: +SKIP
 >>> X = fit.preprocessor.transform(fit.split.test.features)                          # doctest: +SKIP
@@ -10,115 +9,22 @@ objects (no pyplot state, no backend switch), saved as PNG and closed.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from netad.datasets.base import NORMAL_CATEGORY
 from netad.errors import NetadInputError
-
-log = logging.getLogger(__name__)
+from netad.viz.style import mpl_figure
 
 PROJECTIONS = ("tsne", "umap", "pca")
 PROJECTION_NAMES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
 SPACES = ("auto", "latent", "input")
-THRESHOLD_FREE = {"auroc", "auprc", "fit_seconds", "score_seconds"}
 
 
-def _figure(figsize: tuple[float, float]) -> Any:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('plots need matplotlib: pip install "netad[plot]"') from None
-    return Figure(figsize=figsize)
-
-
-def _safe_name(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text) or "plot"
-
-
-# -- sweeps --------------------------------------------------------------------------------------------------
-def plot_sweep(
-    table: pd.DataFrame,
-    parameters: Sequence[str],
-    folder: str | Path,
-    metrics: Sequence[str] = ("f1", "auroc", "auprc"),
-    title: str = "",
-) -> list[Path]:
-    """One PNG per swept parameter: each metric's mean over seeds against the parameter, std as error bars.
-
-    ``table`` is a sweep table (``netad.bench.sweep.sweep_table``). Each line is one (dataset, detector,
-    threshold strategy, other swept values) combination. With nothing swept, F1, precision and recall are drawn
-    against the threshold strategy. Returns the files written.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    metrics = [m for m in metrics if f"{m}_mean" in table.columns]
-    if table.empty or not metrics:
-        return []
-    parameters = list(parameters) or ["threshold_strategy"]
-    written = []
-    for parameter in parameters:
-        path = folder / f"{_safe_name(parameter)}.png"
-        drawn = metrics
-        if parameter == "threshold_strategy":  # AUROC/AUPRC do not depend on it: show what does
-            drawn = [m for m in ("f1", "precision", "recall") if f"{m}_mean" in table.columns]
-        _plot_one_parameter(table, parameter, [p for p in parameters if p != parameter], drawn, title, path)
-        written.append(path)
-    return written
-
-
-def _plot_one_parameter(
-    table: pd.DataFrame, parameter: str, others: list[str], metrics: list[str], title: str, path: Path
-) -> None:
-    x_values = list(dict.fromkeys(table[parameter].astype(str)))
-    position = {value: i for i, value in enumerate(x_values)}
-    series_keys = [c for c in ("dataset", "detector") if table[c].nunique() > 1]
-    if parameter != "threshold_strategy":
-        series_keys.append("threshold_strategy")
-    series_keys += [o for o in others if table[o].nunique() > 1]
-
-    fig = _figure((4.2 * len(metrics) + 1.5, 4.0))
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-    groups = table.groupby(series_keys, sort=False) if series_keys else [((), table)]
-    n_series = table.groupby(series_keys, sort=False).ngroups if series_keys else 1
-    shift = 0.25 / max(n_series, 1)
-    first_strategy = str(table["threshold_strategy"].iloc[0])
-    for k, (key, rows) in enumerate(groups):
-        key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{c}={v}" if c in others else str(v) for c, v in zip(series_keys, key, strict=True))
-        xs = np.array([position[str(v)] for v in rows[parameter]], dtype=float) + (k - (n_series - 1) / 2) * shift
-        for ax, metric in zip(axes, metrics, strict=True):
-            if (
-                metric in THRESHOLD_FREE
-                and dict(zip(series_keys, key, strict=True)).get("threshold_strategy", first_strategy) != first_strategy
-            ):
-                continue  # the same curve for every threshold strategy: draw it once
-            std_column = f"{metric}_std"
-            yerr = rows[std_column].to_numpy(dtype=float) if std_column in rows else None
-            ax.errorbar(xs, rows[f"{metric}_mean"].to_numpy(dtype=float), yerr=yerr, marker="o", capsize=4,
-                        label=label or None)  # fmt: skip
-    for ax, metric in zip(axes, metrics, strict=True):
-        ax.set_xticks(range(len(x_values)))
-        ax.set_xticklabels(x_values, rotation=30 if max(len(v) for v in x_values) > 6 else 0, ha="right")
-        ax.set_xlabel(parameter)
-        ax.set_ylabel(f"{metric} (mean ± std over seeds)")
-        ax.grid(alpha=0.3)
-    if series_keys:
-        handles, labels = axes[0].get_legend_handles_labels()
-        axes[-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small",
-                        frameon=False)  # fmt: skip
-    fig.suptitle(f"{title}: metrics vs {parameter}" if title else f"metrics vs {parameter}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-
-
-# -- latent space --------------------------------------------------------------------------------------------
 @dataclass
 class LatentPlot:
     """A latent-space map: the rows drawn, their embedding and 2-D projection, and the file written."""
@@ -225,7 +131,7 @@ def draw_latent(
     ``MAX_COLOURED_CATEGORIES`` attack categories the smallest are drawn together in black as "other attacks".
     Returns the legend."""
     categories = np.asarray(categories).astype(str)
-    fig = _figure((9.0, 7.0))
+    fig = mpl_figure((9.0, 7.0))
     ax = fig.subplots()
     values, counts = np.unique(categories, return_counts=True)
     size = dict(zip(values, counts.tolist(), strict=True))
