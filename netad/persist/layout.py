@@ -33,6 +33,16 @@ DETECTOR_ARRAYS = "detector.safetensors"
 WEIGHTS = "weights.safetensors"
 FEATURE_STATS = "feature_stats.safetensors"
 SKOPS_SUFFIX = ".skops"
+MODEL_FILES = (
+    MODEL_FILE,
+    PREPROCESSOR_JSON,
+    PREPROCESSOR_ARRAYS,
+    DETECTOR_JSON,
+    DETECTOR_ARRAYS,
+    WEIGHTS,
+    FEATURE_STATS,
+)
+"""The files a model may have besides ``<attribute>.skops``: what ``--overwrite`` clears."""
 
 MAX_JSON_BYTES = 256 << 20
 MAX_JSON_DEPTH = 64
@@ -55,19 +65,19 @@ def check_target(directory: Path, overwrite: bool) -> bool:
 
 
 def prepare_directory(directory: Path, overwrite: bool) -> None:
-    """Create ``directory``, or with ``overwrite`` remove the files of the model saved there before (links are
-    removed themselves, never followed)."""
+    """Create ``directory``, or with ``overwrite`` remove the files a model keeps there: the standard names, any
+    ``*.skops`` and whatever the previous ``model.json`` listed (links are removed themselves, never followed)."""
     if check_target(directory, overwrite):
-        stale = {MODEL_FILE}
+        stale = {*MODEL_FILES, *(p.name for p in directory.glob("*" + SKOPS_SUFFIX))}
         previous = directory / MODEL_FILE
         if previous.is_file() and not previous.is_symlink():
             try:
-                stale |= set(read_json(previous).get("files", {}))
+                stale |= {name for name in read_json(previous).get("files", {}) if isinstance(name, str)}
             except NetadInputError:
                 pass
         for name in stale:
             path = directory / name
-            if isinstance(name, str) and Path(name).name == name and (path.is_symlink() or path.is_file()):
+            if Path(name).name == name and (path.is_symlink() or path.is_file()):
                 path.unlink()
     directory.mkdir(parents=True, exist_ok=True)
 
