@@ -54,8 +54,6 @@ MAX_FEATURES = 1 << 20
 
 def check_target(directory: Path, overwrite: bool) -> bool:
     """Whether ``directory`` holds files; raises when it does and ``overwrite`` is off."""
-    if directory.is_symlink():
-        raise NetadInputError(f"{directory}: is a symbolic link; give the model directory itself")
     if directory.exists() and not directory.is_dir():
         raise NetadInputError(f"{directory}: exists and is not a directory")
     occupied = directory.is_dir() and any(directory.iterdir())
