@@ -22,12 +22,14 @@ from netad.persist.layout import (
     FORMAT,
     FORMAT_VERSION,
     MAX_FEATURES,
+    MAX_JSON_DEPTH,
     MODEL_FILE,
     PREPROCESSOR_ARRAYS,
     PREPROCESSOR_JSON,
     SKOPS_SUFFIX,
     WEIGHTS,
     dump_json,
+    json_depth,
     library_versions,
     netad_version,
     prepare_directory,
@@ -88,6 +90,9 @@ def save_model(
     pre_state, pre_arrays = (None, {}) if preprocessor is None else preprocessor_state(preprocessor)
     schema = build_schema(preprocessor, detector)
     metadata_json = plain_json(dict(metadata or {}), "metadata")
+    for what, value in (("metadata", metadata_json), ("detector state", state), ("preprocessor state", pre_state)):
+        if json_depth({"model": {"key": value}}) > MAX_JSON_DEPTH:  # what load_model would refuse, refused now
+            raise NetadInputError(f"cannot save the {what}: nested deeper than {MAX_JSON_DEPTH - 2} levels")
 
     prepare_directory(directory, overwrite)
     files: dict[str, str] = {}
@@ -195,6 +200,11 @@ def load_model(directory: str | os.PathLike) -> LoadedModel:
         schema = FeatureSchema.from_json(require(model, "schema", dict, MODEL_FILE))
     except (KeyError, TypeError, AttributeError) as exc:
         raise NetadInputError(f"{where}: malformed feature schema ({exc!r})") from None
+    if preprocessor is not None and preprocessor.n_features_out_ != detector.n_features_in_:
+        raise NetadInputError(
+            f"{directory / PREPROCESSOR_JSON}: gives {preprocessor.n_features_out_} features but the detector was "
+            f"fitted on {detector.n_features_in_}"
+        )
     if FEATURE_STATS in files:
         stats = load_safetensors(directory / FEATURE_STATS)
         schema.feature_mean, schema.feature_std = stats.get("mean"), stats.get("std")

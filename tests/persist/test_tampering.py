@@ -138,3 +138,18 @@ def test_train_overwrite_replaces_a_planted_link_and_never_writes_through_it(tmp
     assert victim.read_text() == "precious"
     assert not (out / "detector.json").is_symlink()  # the link was replaced by the model's own file
     load_model(out)
+
+
+def test_metadata_too_deep_to_load_is_refused_when_saving(fitted_preprocessor, nsl_rows, tmp_path):
+    from netad.detectors import get_class
+    from netad.persist import save_model
+
+    detector = get_class("pca")(random_state=0).fit(fitted_preprocessor.transform(nsl_rows[0]))
+    deep: list = []
+    for _ in range(70):
+        deep = [deep]
+    with pytest.raises(NetadInputError, match="cannot save the metadata: nested deeper than"):
+        save_model(tmp_path / "m", fitted_preprocessor, detector, {"deep": deep})
+    assert not (tmp_path / "m").exists()
+    save_model(tmp_path / "m", fitted_preprocessor, detector, {"fine": [[[[1]]]]})
+    assert load_model(tmp_path / "m").metadata == {"fine": [[[[1]]]]}
