@@ -36,6 +36,7 @@ import pandas as pd
 
 from netad.errors import NetadInputError
 from netad.viz.shap import PLOT_KINDS, summary_plot
+from netad.files import atomic_path, write_text
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +269,8 @@ def explain_alerts(
     on validation, and explain the ``n_alerts`` highest-scoring alerts against training normals.
 
     Writes to ``out_dir`` (if given): ``shap_summary.png``, ``mean_abs_shap.csv``, ``alerts.json``,
-    ``alerts_top_features.csv`` and ``shap_values.csv``. ``fitted``: a ``fit_job(job)`` result to reuse.
+    ``alerts_top_features.csv`` and ``shap_values.csv`` (each atomically, replacing an earlier explanation's file
+    of that name, never writing through a link). ``fitted``: a ``fit_job(job)`` result to reuse.
     """
     from netad import thresholds
     from netad.pipeline import choose_threshold, fit_job, fit_scores
@@ -356,12 +358,15 @@ def _write(
         "alerts_csv": out_dir / "alerts_top_features.csv",
         "shap_values": out_dir / "shap_values.csv",
     }
-    explanation.mean_abs().to_csv(files["mean_abs_shap"], index=False)
-    top.to_csv(files["alerts_csv"], index=False)
     values = pd.DataFrame(explanation.values, columns=explanation.feature_names)
-    pd.concat([alerts.reset_index(drop=True), values.add_prefix("shap:")], axis=1).to_csv(
-        files["shap_values"], index=False
-    )
+    tables = {
+        "mean_abs_shap": explanation.mean_abs(),
+        "alerts_csv": top,
+        "shap_values": pd.concat([alerts.reset_index(drop=True), values.add_prefix("shap:")], axis=1),
+    }
+    for key, table in tables.items():
+        with atomic_path(files[key], overwrite=True, what="explanation table") as temporary:
+            table.to_csv(temporary, index=False)
     records = []
     for i, (facts, row_top) in enumerate(zip(alerts.to_dict("records"), explanation.top_features(top_k), strict=True)):
         features = []
@@ -374,7 +379,7 @@ def _write(
                         "top_features": features})  # fmt: skip
     document = {**context, "method": explanation.method, "grouped_columns": explanation.groups,
                 "n_alerts": len(records), "alerts": records}  # fmt: skip
-    files["alerts_json"].write_text(json.dumps(document, indent=2, default=_json_default))
+    write_text(files["alerts_json"], json.dumps(document, indent=2, default=_json_default), overwrite=True)
     return files
 
 

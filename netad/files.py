@@ -31,7 +31,7 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = False, what: str 
     if target.is_dir():
         raise NetadInputError(f"{what} {target}: is a directory; give a file name")
     if target.exists() and not overwrite:
-        raise NetadInputError(f"{what} {target} exists; pass --overwrite to replace it")
+        raise NetadInputError(f"{what} {target} already exists; pass --overwrite to replace it")
     if not target.parent.is_dir():
         raise NetadInputError(f"{what} {target}: folder {target.parent} does not exist")
     return target
@@ -120,9 +120,9 @@ def _move_into_place(temporary: Path, target: Path, *, overwrite: bool, what: st
         try:
             os.link(temporary, target)  # fails if the target appeared since the check: never replaced unasked
         except FileExistsError:
-            raise NetadInputError(f"{what} {target} exists; pass --overwrite to replace it") from None
+            raise NetadInputError(f"{what} {target} already exists; pass --overwrite to replace it") from None
         except OSError:  # a filesystem without hard links: fall back to a rename after one more check
             if target.exists() or target.is_symlink():
-                raise NetadInputError(f"{what} {target} exists; pass --overwrite to replace it") from None
+                raise NetadInputError(f"{what} {target} already exists; pass --overwrite to replace it") from None
             os.replace(temporary, target)
     _fsync_directory(target.parent)

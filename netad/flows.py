@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from netad.errors import NetadInputError
+from netad.files import atomic_path, check_output
 
 logger = logging.getLogger(__name__)
 
@@ -489,16 +490,13 @@ def write_flows(
 ) -> FlowReport:
     """Meter ``pcap`` into a parquet flow table with CIC-IDS-2017 column names (the API behind ``netad flows``).
 
-    Refuses an existing ``output`` unless ``overwrite``; writes to a temporary file renamed at the end.
+    Refuses an existing ``output`` unless ``overwrite``, and a link; writes atomically (:mod:`netad.files`).
     """
     started = time.perf_counter()
     pcap, output = Path(pcap), Path(output)
     if fill_missing is not None and not math.isfinite(float(fill_missing)):
         raise NetadInputError(f"fill_missing must be a finite number, got {fill_missing!r}")
-    if output.exists() and not overwrite:
-        raise NetadInputError(f"{output}: already exists; pass --overwrite to replace it")
-    if not output.parent.is_dir():
-        raise NetadInputError(f"{output.parent}: output directory not found")
+    check_output(output, overwrite=overwrite, what="flow table")  # before metering: a link, a folder, no --overwrite
     if pcap.exists() and output.resolve() == pcap.resolve():
         raise NetadInputError(f"{output}: the output would overwrite the input")
     nf = meter(pcap, idle_timeout=idle_timeout, active_timeout=active_timeout, bpf_filter=bpf_filter, n_meters=n_meters)
@@ -531,12 +529,8 @@ def write_flows(
     metadata = dict(arrow.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(report.metadata()).encode()
     arrow = arrow.replace_schema_metadata(metadata)
-    partial = output.with_name(output.name + ".partial")
-    try:
-        pq.write_table(arrow, partial)
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_path(output, overwrite=overwrite, what="flow table") as temporary:
+        pq.write_table(arrow, temporary)
     report.seconds = time.perf_counter() - started
     logger.info("%s: %d flows, %d packets -> %s in %.1f s", pcap, report.flows, report.packets, output, report.seconds)
     return report

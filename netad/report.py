@@ -35,6 +35,7 @@ from netad.viz.job_figures import job_threshold_lines
 from netad.viz.leaderboard import leaderboard_figure
 from netad.viz.shap import shap_figure
 from netad.viz.style import MODEBAR_REMOVE
+from netad.files import check_output, write_text
 
 log = logging.getLogger(__name__)
 
@@ -319,15 +320,13 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, overwrite: 
     """Write the report of ``run_dir`` to ``out`` (default ``run_dir/report.html``); refuses to replace an
     existing file unless ``overwrite``."""
     out = Path(out) if out is not None else Path(run_dir) / "report.html"
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         raise NetadInputError(f"{out} is a directory; give a file name such as {out / 'report.html'}")
-    if out.exists() and not overwrite:
-        raise NetadInputError(f"{out} exists; choose another -o or pass --overwrite")
+    if out.parent.is_dir():  # refuse a link or an existing file before the (slow) build
+        check_output(out, overwrite=overwrite, what="report")
     text = build_report(run_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(out)
+    write_text(out, text, overwrite=overwrite, what="report")
     log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out
 

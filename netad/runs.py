@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from netad.errors import NetadInputError
+from netad.files import atomic_path, write_bytes, write_text
 from netad.pipeline import Job
 
 log = logging.getLogger(__name__)
@@ -82,16 +83,23 @@ def clear_previous_run(run_dir: Path) -> None:
 def write_tables(
     run_dir: Path, results: pd.DataFrame, summary: pd.DataFrame, per_category: pd.DataFrame, config: dict[str, Any]
 ) -> None:
-    """The run's tables and ``config.json``."""
-    results.to_csv(run_dir / "results.csv", index=False)
-    summary.to_csv(run_dir / "summary.csv", index=False)
-    per_category.to_csv(run_dir / "per_category.csv", index=False)
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    """The run's tables and ``config.json``, each written atomically (never through a link; the run directory was
+    emptied of an earlier run's files by :func:`prepare_run_dir`, so nothing of someone else's is replaced)."""
+    for name, table in (("results.csv", results), ("summary.csv", summary), ("per_category.csv", per_category)):
+        with atomic_path(run_dir / name, what="run table") as temporary:
+            table.to_csv(temporary, index=False)
+    write_text(run_dir / "config.json", json.dumps(config, indent=2, default=str), what="run config")
 
 
 def write_scores(scores_dir: str | Path, key: str, table: pd.DataFrame) -> None:
     """``scores/<key>.parquet``: one job's test scores with label and attack category."""
-    table.to_parquet(Path(scores_dir) / f"{key}.parquet", index=False)
+    with atomic_path(Path(scores_dir) / f"{key}.parquet", what="score file") as temporary:
+        table.to_parquet(temporary, index=False)
+
+
+def write_score_bytes(scores_dir: str | Path, key: str, data: bytes) -> None:
+    """``scores/<key>.parquet`` from parquet bytes a remote worker produced (the ray backend)."""
+    write_bytes(Path(scores_dir) / f"{key}.parquet", data, what="score file")
 
 
 def read_csv(path: Path) -> pd.DataFrame:

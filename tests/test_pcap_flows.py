@@ -261,3 +261,14 @@ def test_a_capture_without_ip_flows_gives_an_empty_table_with_the_columns(tmp_pa
     table = pd.read_parquet(tmp_path / "flows.parquet")
     assert report.flows == 0 and len(table) == 0
     assert set(CIC_FEATURES) - set(ABSENT) <= set(table.columns)
+
+
+def test_write_flows_never_writes_through_a_link_at_the_output(capture, tmp_path):
+    victim = tmp_path / "victim.parquet"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "flows.parquet"
+    link.symlink_to(victim)
+    for overwrite in (False, True):
+        with pytest.raises(NetadInputError, match="symbolic link"):
+            write_flows(capture[0], link, overwrite=overwrite)
+    assert victim.read_bytes() == b"precious"

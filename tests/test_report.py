@@ -81,6 +81,16 @@ def test_report_keeps_an_existing_file_unless_overwrite(report: Path, run_dir: P
     assert replaced.exit_code == 0, replaced.output
 
 
+def test_report_never_writes_through_a_link_even_with_overwrite(run_dir: Path, tmp_path: Path):
+    victim = tmp_path / "victim.html"
+    victim.write_text("precious")
+    link = tmp_path / "linked.html"
+    link.symlink_to(victim)
+    result = CliRunner().invoke(app, ["report", str(run_dir), "-o", str(link), "--overwrite"])
+    assert result.exit_code == 2 and "symbolic link" in " ".join(result.output.split())
+    assert victim.read_text() == "precious"
+
+
 def test_report_of_a_directory_that_is_not_a_run_is_refused(tmp_path: Path):
     result = CliRunner().invoke(app, ["report", str(tmp_path), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2 and "not a benchmark run directory" in " ".join(result.output.split())

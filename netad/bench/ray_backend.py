@@ -28,6 +28,7 @@ from typing import Any
 from netad.bench.job import JobResult
 from netad.bench.spec import Job
 from netad.errors import NetadInputError
+from netad.runs import write_score_bytes
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def execute_ray(
                     log.exception("ray task for job %s failed", job.key)
                     result, scores = JobResult([], [], {}, {}, error=f"{type(exc).__name__}: {exc}"), None
                 if scores is not None and scores_dir is not None:
-                    (Path(scores_dir) / f"{job.key}.parquet").write_bytes(scores)
+                    write_score_bytes(scores_dir, job.key, scores)
                 done.append((job, result))
                 if on_done is not None:
                     on_done(job, result)

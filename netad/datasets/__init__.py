@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from netad.datasets.base import NORMAL_CATEGORY, Dataset, SourceFile
-from netad.errors import NetadError
+from netad.errors import NetadError, NetadInputError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def load(name: str, path: str | os.PathLike | None = None, *, cache: bool = True
     if cache:
         try:
             parquet_cache.save(ds, cached_at)
-        except OSError as e:
+        except (OSError, NetadInputError) as e:  # a cache that cannot be written (read-only, a link) is skipped
             log.warning("cannot write the dataset cache %s: %s", cached_at, e)
     return ds
 

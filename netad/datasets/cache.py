@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 from netad.datasets.base import Dataset, SourceFile
 from netad.datasets.sources import cache_dir
 from netad.datasets.tabular import decode_categories, to_frame
+from netad.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +76,18 @@ def save(ds: Dataset, path: Path) -> None:
     table = _to_table(ds)
     table = table.replace_schema_metadata({_META: json.dumps(meta).encode()})
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp, compression="lz4", row_group_size=max(ds.n_rows, 1))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # a unique temporary file per writer: concurrent loads of the same dataset each write whole files, and the
+    # last rename wins (they hold the same rows: the key is the files' sha256)
+    with atomic_path(path, overwrite=True, what="dataset cache") as temporary:
+        pq.write_table(table, temporary, compression="lz4", row_group_size=max(ds.n_rows, 1))
     log.info("cached %s (%d rows) at %s", ds.name, ds.n_rows, path)
 
 
 def load_cached(path: Path, files_by_sha256: Mapping[str, Path]) -> Dataset | None:
     """The cached dataset at ``path``, or None if absent or unreadable (then the caller parses again)."""
+    if path.is_symlink():
+        log.warning("ignoring the dataset cache %s: it is a symbolic link, which netad never reads", path)
+        return None
     if not path.is_file():
         return None
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from netad.errors import NetadInputError
+from netad.files import write_text
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ def _hash_file(path: Path) -> str:
 
 
 def _load_index(index_path: Path) -> dict[str, list]:
+    if index_path.is_symlink():  # netad's own cache file: a link there was planted, never followed
+        return {}
     try:
         return json.loads(index_path.read_text())
     except (OSError, ValueError):
@@ -165,9 +168,7 @@ def file_sha256(path: Path, *, use_index: bool = True) -> str:
             index_path.parent.mkdir(parents=True, exist_ok=True)
             index = _load_index(index_path)
             index[key] = [stat.st_size, stat.st_mtime_ns, digest]
-            tmp = index_path.with_name(f"{_INDEX_NAME}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(index, indent=0, sort_keys=True))
-            os.replace(tmp, index_path)
-        except OSError as e:
+            write_text(index_path, json.dumps(index, indent=0, sort_keys=True), overwrite=True, what="sha256 index")
+        except (OSError, NetadInputError) as e:
             log.warning("cannot update the sha256 index %s: %s", index_path, e)
     return digest

@@ -30,7 +30,7 @@ import pandas as pd
 from netad.errors import NetadInputError
 from netad.runs import job_key
 from netad.viz.scores import both_classes, pr_points, roc_points, uses_log_x
-from netad.viz.style import mpl_figure, require_matplotlib
+from netad.viz.style import mpl_figure, require_matplotlib, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def write_figures(run_dir: str | Path, out_dir: str | Path | None = None, dpi: i
         figure.suptitle(job, fontsize=10)
         figure.tight_layout()
         path = out / f"{job}.png"
-        figure.savefig(path, dpi=dpi)
+        save_figure(figure, path, dpi=dpi)
         drawn.append(
             JobFigure(
                 job=job,

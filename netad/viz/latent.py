@@ -18,7 +18,7 @@ import numpy as np
 
 from netad.datasets.base import NORMAL_CATEGORY
 from netad.errors import NetadInputError
-from netad.viz.style import mpl_figure
+from netad.viz.style import mpl_figure, save_figure
 
 PROJECTIONS = ("tsne", "umap", "pca")
 PROJECTION_NAMES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
@@ -166,7 +166,7 @@ def draw_latent(
     ax.set_title(title)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    save_figure(fig, path, dpi=120, bbox_inches="tight")
     return [text.get_text() for text in legend.get_texts()]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from netad.errors import NetadInputError
-from netad.viz.style import CURVE, layout, plotly
+from netad.viz.style import CURVE, layout, plotly, save_figure
 
 PLOT_KINDS = ("bar", "beeswarm")
 
@@ -56,7 +56,7 @@ def summary_plot(explanation: Any, path: str | Path, kind: str = "bar", max_disp
         # a title on the axes, not a figure suptitle, which shap's tall figure leaves far above the bars
         ax.set_title(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows", fontsize=12)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=120, bbox_inches="tight")
+        save_figure(figure, path, dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)
         if figure is not fig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 NORMAL, ATTACK, SLIDER, CURVE = "#1f77b4", "#d62728", "#ff7f0e", "#6a3d9a"
@@ -67,3 +68,14 @@ def layout(title: str, top: int = 72, **extra: Any) -> dict[str, Any]:
 def metric_axis(metric: str) -> str:
     """A y-axis title for a metric averaged over seeds."""
     return f"{METRIC_LABELS.get(metric, metric)} (mean ± std)"
+
+
+def save_figure(figure: Any, path: str | Path, *, overwrite: bool = True, **savefig: Any) -> Path:
+    """Save a matplotlib figure atomically, never through a link (netad.files); the format comes from the suffix."""
+    from netad.files import atomic_path
+
+    target = Path(path)
+    image_format = target.suffix.lstrip(".").lower() or "png"
+    with atomic_path(target, overwrite=overwrite, what="figure") as temporary:
+        figure.savefig(temporary, format=image_format, **savefig)
+    return target

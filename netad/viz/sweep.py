@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netad.viz.style import mpl_figure
+from netad.viz.style import mpl_figure, save_figure
 
 THRESHOLD_FREE = {"auroc", "auprc", "fit_seconds", "score_seconds"}
 
@@ -90,4 +90,4 @@ def _plot_one_parameter(
                         frameon=False)  # fmt: skip
     fig.suptitle(f"{title}: metrics vs {parameter}" if title else f"metrics vs {parameter}")
     fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    save_figure(fig, path, dpi=110, bbox_inches="tight")

@@ -133,3 +133,47 @@ def test_loaded_features_are_writable_from_csv_and_from_cache(shared_data, priva
         ds.features.loc[0, "src_bytes"] = 1.0
         ds.features["duration"] *= 2
         assert ds.features.loc[0, "src_bytes"] == 1.0
+
+
+def _save_many(path: str, cache_file: str) -> None:
+    from pathlib import Path
+
+    from netad.datasets import cache
+
+    ds = load("nsl-kdd-sample", cache=False)
+    for _ in range(5):
+        cache.save(ds, Path(cache_file))
+
+
+def test_concurrent_cache_writers_never_corrupt_the_file(shared_data, private_cache):
+    import multiprocessing
+
+    from netad.datasets import cache
+
+    target = private_cache / "datasets" / "nsl.parquet"
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_save_many, args=(str(private_cache), str(target))) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=300)
+        assert writer.exitcode == 0
+    expected = load("nsl-kdd-sample", cache=False)
+    _assert_same(cache.load_cached(target, {s.sha256: s.path for s in expected.sources}), expected)
+    assert [p.name for p in target.parent.iterdir()] == ["nsl.parquet"]  # no temporary left behind
+
+
+def test_a_link_planted_at_the_cache_path_is_neither_read_nor_written_through(shared_data, private_cache, caplog):
+    from netad.datasets import cache
+
+    first = load("nsl-kdd-sample")
+    (entry,) = (private_cache / "datasets").glob("*.parquet")
+    victim = private_cache / "victim.parquet"
+    victim.write_bytes(b"precious")
+    entry.unlink()
+    entry.symlink_to(victim)
+    with caplog.at_level(logging.WARNING):
+        again = load("nsl-kdd-sample")  # parses again: the link is neither read nor replaced through
+    _assert_same(again, first)
+    assert victim.read_bytes() == b"precious"
+    assert cache.load_cached(entry, {}) is None
