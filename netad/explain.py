@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from netad.errors import NetadInputError
-from netad.viz.shap import PLOT_KINDS, summary_plot
 from netad.files import atomic_path, write_text
+from netad.viz.shap import PLOT_KINDS, summary_plot
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from netad.dashboard.data import leaderboard
 from netad.errors import NetadInputError
+from netad.files import check_output, write_text
 from netad.runs import RunDir, load_run, read_scores
 from netad.viz.categories import category_heatmap, category_order
 from netad.viz.curves import pr_figure, roc_figure, score_histogram
@@ -35,7 +36,6 @@ from netad.viz.job_figures import job_threshold_lines
 from netad.viz.leaderboard import leaderboard_figure
 from netad.viz.shap import shap_figure
 from netad.viz.style import MODEBAR_REMOVE
-from netad.files import check_output, write_text
 
 log = logging.getLogger(__name__)
 
