@@ -35,10 +35,19 @@ import numpy as np
 import pandas as pd
 
 from netad.errors import NetadInputError
-from netad.files import atomic_path, write_text
+from netad.files import atomic_path, check_output, write_text
 from netad.viz.shap import PLOT_KINDS, summary_plot
 
 log = logging.getLogger(__name__)
+
+OUTPUT_FILES = {
+    "summary_plot": "shap_summary.png",
+    "mean_abs_shap": "mean_abs_shap.csv",
+    "alerts_json": "alerts.json",
+    "alerts_csv": "alerts_top_features.csv",
+    "shap_values": "shap_values.csv",
+}
+"""What ``explain_alerts`` writes into ``out_dir``."""
 
 METHODS = ("auto", "permutation", "exact", "kernel")
 _EXACT_MAX_FEATURES = 10
@@ -264,13 +273,15 @@ def explain_alerts(
     plot: str = "bar",
     out_dir: str | Path | None = None,
     fitted: Any = None,
+    overwrite: bool = False,
 ) -> AlertExplanation:
     """Fit ``job`` (a :class:`netad.bench.Job`) as the benchmark does, flag test rows with the threshold chosen
     on validation, and explain the ``n_alerts`` highest-scoring alerts against training normals.
 
     Writes to ``out_dir`` (if given): ``shap_summary.png``, ``mean_abs_shap.csv``, ``alerts.json``,
-    ``alerts_top_features.csv`` and ``shap_values.csv`` (each atomically, replacing an earlier explanation's file
-    of that name, never writing through a link). ``fitted``: a ``fit_job(job)`` result to reuse.
+    ``alerts_top_features.csv`` and ``shap_values.csv`` (each atomically, never through a link; an existing file
+    of that name is replaced only with ``overwrite``, checked before any work). ``fitted``: a ``fit_job(job)``
+    result to reuse.
     """
     from netad import thresholds
     from netad.pipeline import choose_threshold, fit_job, fit_scores
@@ -281,6 +292,9 @@ def explain_alerts(
     if plot not in PLOT_KINDS:
         raise NetadInputError(f"unknown plot kind {plot!r}; use one of {', '.join(PLOT_KINDS)}")
     _shap()  # fail before fitting when the extra is missing
+    if out_dir is not None and Path(out_dir).is_dir():  # a new folder is made when writing
+        for name in OUTPUT_FILES.values():
+            check_output(Path(out_dir) / name, overwrite=overwrite, what="explanation file")
     fitted = fitted if fitted is not None else fit_job(job)
     split, pre, detector = fitted.split, fitted.preprocessor, fitted.detector
     phase("scoring the validation and test rows")
@@ -335,7 +349,7 @@ def explain_alerts(
             "threshold": float(cut),
             "n_test_alerts": int(len(flagged)),
         }
-        files = _write(explanation, alerts, top, raw, sources, Path(out_dir), plot, top_k, context)
+        files = _write(explanation, alerts, top, raw, sources, Path(out_dir), plot, top_k, context, overwrite)
     return AlertExplanation(explanation, alerts, top, float(cut), strategy.name, files)
 
 
@@ -349,15 +363,11 @@ def _write(
     plot: str,
     top_k: int,
     context: dict[str, Any],
+    overwrite: bool,
 ) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = {
-        "summary_plot": summary_plot(explanation, out_dir / "shap_summary.png", plot),
-        "mean_abs_shap": out_dir / "mean_abs_shap.csv",
-        "alerts_json": out_dir / "alerts.json",
-        "alerts_csv": out_dir / "alerts_top_features.csv",
-        "shap_values": out_dir / "shap_values.csv",
-    }
+    files = {key: out_dir / name for key, name in OUTPUT_FILES.items()}
+    summary_plot(explanation, files["summary_plot"], plot, overwrite=overwrite)
     values = pd.DataFrame(explanation.values, columns=explanation.feature_names)
     tables = {
         "mean_abs_shap": explanation.mean_abs(),
@@ -365,7 +375,7 @@ def _write(
         "shap_values": pd.concat([alerts.reset_index(drop=True), values.add_prefix("shap:")], axis=1),
     }
     for key, table in tables.items():
-        with atomic_path(files[key], overwrite=True, what="explanation table") as temporary:
+        with atomic_path(files[key], overwrite=overwrite, what="explanation table") as temporary:
             table.to_csv(temporary, index=False)
     records = []
     for i, (facts, row_top) in enumerate(zip(alerts.to_dict("records"), explanation.top_features(top_k), strict=True)):
@@ -379,7 +389,7 @@ def _write(
                         "top_features": features})  # fmt: skip
     document = {**context, "method": explanation.method, "grouped_columns": explanation.groups,
                 "n_alerts": len(records), "alerts": records}  # fmt: skip
-    write_text(files["alerts_json"], json.dumps(document, indent=2, default=_json_default), overwrite=True)
+    write_text(files["alerts_json"], json.dumps(document, indent=2, default=_json_default), overwrite=overwrite)
     return files
 
 

@@ -159,3 +159,16 @@ def test_explaining_in_chunks_for_progress_gives_the_values_of_one_call(fitted, 
     whole = explain_scores(fit.detector, rows, background, method="permutation", max_evals=300, random_state=1)
     np.testing.assert_allclose(chunked.values, whole.values, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(chunked.base_values, whole.base_values, rtol=1e-12)
+
+
+def test_cli_explain_keeps_earlier_files_unless_overwrite(tmp_path):
+    out = tmp_path / "xai"
+    out.mkdir()
+    (out / "alerts.json").write_text("mine")
+    args = ["explain", "-d", "nsl-kdd-sample", "-m", "pca", "--n-alerts", "3", "--n-background", "20", "-o", str(out)]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "alerts.json" in refused.output and "--overwrite" in refused.output
+    assert (out / "alerts.json").read_text() == "mine"
+    replaced = CliRunner().invoke(app, [*args, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads((out / "alerts.json").read_text())["n_alerts"] == 3

@@ -9,7 +9,6 @@ The run directory is the one ``netad bench`` writes (results.csv, summary.csv, c
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from netad.bench.runner import BenchResult, run_jobs
 from netad.bench.spec import Job
 from netad.bench.sweep_config import SweepConfig, Variant, describe_jobs, format_value, load_config
 from netad.errors import NetadInputError
+from netad.files import write_bytes, write_text
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,10 @@ def run_sweep(
     table = sweep_table(bench.summary, config)
     written: list[Path] = []
     if bench.run_dir is not None:
-        table.to_csv(bench.run_dir / "sweep.csv", index=False)
+        write_text(bench.run_dir / "sweep.csv", table.to_csv(index=False), overwrite=True)
         if config.source != "sweep config" and Path(config.source).is_file():
-            shutil.copyfile(config.source, bench.run_dir / f"sweep{Path(config.source).suffix or '.toml'}")
+            copy = bench.run_dir / f"sweep{Path(config.source).suffix or '.toml'}"
+            write_bytes(copy, Path(config.source).read_bytes(), overwrite=True)
         if plots and not table.empty:
             written = _write_plots(table, config, bench.run_dir / "plots")
     return SweepResult(config, bench, table, written)

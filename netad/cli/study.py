@@ -24,6 +24,7 @@ from netad.cli.common import (
 )
 from netad.cli.progress import progress_on_stderr
 from netad.errors import NetadInputError
+from netad.files import check_output
 
 
 @app.command()
@@ -62,6 +63,7 @@ def explain(
             help="Keep one-hot columns apart (default: each one's SHAP value is summed into its source column).",
         ),
     ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -76,6 +78,7 @@ def explain(
         result = explain_alerts(
             job, n_alerts=n_alerts, threshold=threshold, method=method, n_background=n_background,
             max_evals=max_evals, group_categories=not no_group_categories, top_k=top_k, plot=plot, out_dir=out,
+            overwrite=overwrite,
         )  # fmt: skip
     importance = Table(
         title=f"mean |SHAP| over {len(result.alerts)} alerts ({result.explanation.method}; "
@@ -126,6 +129,7 @@ def latent_plot(
     n_samples: Annotated[
         int, typer.Option("--n-samples", help="Test rows drawn (stratified by attack category).")
     ] = 3000,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -143,12 +147,14 @@ def latent_plot(
         raise NetadInputError(f"--space {space!r}: use one of {', '.join(SPACES)}")
     if n_samples < 5:
         raise NetadInputError(f"--n-samples {n_samples}: need at least 5 rows")
+    check_output(out, overwrite=overwrite, what="--out")
     job = single_job(dataset, detector, protocol, seed, param, max_train, data_path, preprocess_option)
     with progress_on_stderr(quiet):
         fitted = fit_job(job)
         test = fitted.split.test
         result = draw(fitted.detector, fitted.preprocessor.transform(test.features), test.attack_category, out,
-                      method=method, space=space, n_samples=n_samples, random_state=seed)  # fmt: skip
+                      method=method, space=space, n_samples=n_samples, random_state=seed,
+                      overwrite=overwrite)  # fmt: skip
     title = f"{PROJECTION_NAMES[method]} of the {result.space} space ({result.embedding.shape[1]}-d)"
     table = Table(title=title, title_justify="left")
     table.add_column("attack category")

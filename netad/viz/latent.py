@@ -124,7 +124,11 @@ MAX_COLOURED_CATEGORIES = 18
 
 
 def draw_latent(
-    points: np.ndarray, categories: Sequence[Any] | np.ndarray, path: str | Path, title: str = ""
+    points: np.ndarray,
+    categories: Sequence[Any] | np.ndarray,
+    path: str | Path,
+    title: str = "",
+    overwrite: bool = True,
 ) -> list[str]:
     """Scatter ``points`` coloured by attack category (normal traffic in light grey, drawn first; attack colours
     from a palette without greys, so no category looks like normal traffic). With more than
@@ -166,7 +170,7 @@ def draw_latent(
     ax.set_title(title)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, path, dpi=120, bbox_inches="tight")
+    save_figure(fig, path, overwrite=overwrite, dpi=120, bbox_inches="tight")
     return [text.get_text() for text in legend.get_texts()]
 
 
@@ -187,6 +191,7 @@ def latent_plot(
     n_samples: int = 3000,
     random_state: int | None = 0,
     title: str | None = None,
+    overwrite: bool = True,
 ) -> LatentPlot:
     """Map a stratified sample of ``X`` (e.g. test rows) through the detector's latent code, project it to 2-D
     and draw it coloured by attack category. Detectors without a code are drawn from their input features."""
@@ -207,7 +212,7 @@ def latent_plot(
         name = type(detector).__name__
         what = f"{name} latent code ({embedding.shape[1]}-d)" if used_space == "latent" else f"{name} input features"
         title = title or f"{PROJECTION_NAMES[method]} of {what}, {len(rows):,} rows"
-        legend = draw_latent(points, categories[rows], path, title)
+        legend = draw_latent(points, categories[rows], path, title, overwrite)
     return LatentPlot(
         Path(path) if path is not None else None, rows, embedding, points, categories[rows], legend, used_space, method
     )

@@ -26,7 +26,9 @@ def shap_figure(features: list[dict[str, Any]], title: str = "mean |SHAP| of the
     return fig
 
 
-def summary_plot(explanation: Any, path: str | Path, kind: str = "bar", max_display: int = 20) -> Path:
+def summary_plot(
+    explanation: Any, path: str | Path, kind: str = "bar", max_display: int = 20, *, overwrite: bool = True
+) -> Path:
     """shap's bar (mean |SHAP|) or beeswarm summary plot of a :class:`netad.explain.Explanation`, saved as PNG.
 
     shap draws through pyplot on the current figure, so this is the one place netad uses pyplot; both figures
@@ -56,7 +58,7 @@ def summary_plot(explanation: Any, path: str | Path, kind: str = "bar", max_disp
         # a title on the axes, not a figure suptitle, which shap's tall figure leaves far above the bars
         ax.set_title(f"SHAP ({explanation.method}) of the anomaly score, {len(explanation.values)} rows", fontsize=12)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        save_figure(figure, path, dpi=120, bbox_inches="tight")
+        save_figure(figure, path, overwrite=overwrite, dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)
         if figure is not fig:

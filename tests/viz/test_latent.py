@@ -157,3 +157,15 @@ def test_many_attack_categories_keep_distinct_colours_and_the_smallest_share_one
     assert legend[-1].startswith(f"other attacks ({38 - MAX_COLOURED_CATEGORIES + 1} categories")
     colours = [to_rgb(c.get_facecolor()[0]) for c in drawn[0].axes[0].collections]
     assert len(set(colours)) == len(colours)  # no two entries share a colour
+
+
+def test_cli_latent_plot_refuses_an_existing_file_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from netad.cli import app
+
+    out = tmp_path / "latent.png"
+    out.write_bytes(b"mine")
+    result = CliRunner().invoke(app, ["latent-plot", "-d", "nsl-kdd-sample", "-m", "pca", "-o", str(out)])
+    assert result.exit_code == 2 and "--overwrite" in result.output and "training" not in result.output
+    assert out.read_bytes() == b"mine"
