@@ -101,5 +101,26 @@ def flow_quantities(nf: pd.DataFrame) -> dict[str, Any]:
     # CICFlowMeter-V4's subflow counter is bumped on every packet: "subflow" values are totals // packets
     q["subflow_fwd_packets_v4"], q["subflow_fwd_bytes_v4"] = fwd_n // n, fwd_b // n
     q["subflow_bwd_packets_v4"], q["subflow_bwd_bytes_v4"] = bwd_n // n, bwd_b // n
-    q["tcp_duration"] = np.where(q["protocol"] == 6, duration, 0.0)
+    q["tcp_duration"] = _tcp_connection_time(nf, q)
     return q
+
+
+def _tcp_connection_time(nf: pd.DataFrame, q: dict[str, Any]) -> np.ndarray:
+    """From the first packet of the flow's TCP connection to the flow's last packet (0 when not TCP).
+
+    A flow continues the connection of the previous flow with the same addresses and ports unless that one ended
+    on a FIN or this one opens with a SYN (a connection cut by the 120 s timeout goes on in the next flow).
+    """
+    first, last = nf["udps.cic_first_us"].to_numpy(np.int64), nf["udps.cic_last_us"].to_numpy(np.int64)
+    ended_by_fin = (nf["expiration_id"].to_numpy() == -1) if "expiration_id" in nf else np.zeros(len(nf), bool)
+    opens = nf["udps.cic_first_syn"].to_numpy() == 1
+    out = np.zeros(len(nf))
+    connections: dict[tuple, tuple[int, bool]] = {}
+    for i in np.flatnonzero(q["protocol"] == 6):
+        a, b = (q["src_ip"][i], q["src_port"][i]), (q["dst_ip"][i], q["dst_port"][i])
+        key = (a, b) if a <= b else (b, a)
+        previous = connections.get(key)
+        start = first[i] if previous is None or previous[1] or opens[i] else previous[0]
+        connections[key] = (start, bool(ended_by_fin[i]))
+        out[i] = last[i] - start
+    return out

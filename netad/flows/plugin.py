@@ -93,6 +93,7 @@ def cic_plugin(nfstream: Any, pcap: str | None, *, fin_ends_flow: bool = True) -
             header = packet.transport_size - packet.payload_size
             u.cic_first_payload = packet.payload_size
             u.cic_first_psh, u.cic_first_urg = int(bool(packet.psh)), int(bool(packet.urg))
+            u.cic_first_syn = int(bool(packet.syn))
             u.cic_fwd_header, u.cic_bwd_header, u.cic_min_fwd_header = header, 0, header
             u.cic_fwd_ip_bytes, u.cic_bwd_ip_bytes = packet.ip_size, 0
             u.cic_act_data_fwd = int(packet.payload_size > 0)
