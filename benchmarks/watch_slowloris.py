@@ -143,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         HISTORY.replace("\n", " "),
         "",
+        "The same fit from the command line (same dataset, protocol, seed and preprocessing as the chosen row):",
+        "",
+        f"    netad train -d cicids2017-improved -p novelty -m {chosen['detector']} "
+        + "".join(f"--preprocess-option {kv.lower()} " for kv in str(chosen["preprocess"]).split(",") if "=" in kv)
+        + f"-t {chosen['threshold']} -o models/slow",
+        "    netad flows slowloris.pcap --model models/slow --fill-missing 0 -o slowloris.parquet",
+        "    netad score models/slow slowloris.parquet -o scores.parquet",
+        "",
         "All candidates, ranked by the validation rule (the pcap column was not used to choose):",
         "",
         markdown(rows.loc[ranked.index.tolist() + rows.index.difference(ranked.index).tolist()]),
