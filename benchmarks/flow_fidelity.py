@@ -20,7 +20,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +103,7 @@ def compare(ours: pd.DataFrame, reference: pd.DataFrame, pairs: list[tuple[int, 
 def slowloris(folder: Path, microseconds: bool) -> tuple[dict, pd.DataFrame]:
     pcap = decompress(DATA / "pcaps" / "slowloris.pcap.xz", folder)
     reference = pd.read_csv(DATA / "pcaps" / "slowloris.cicflowmeter.csv.xz")
-    started = time.perf_counter()
-    nf = meter(pcap, microseconds=microseconds)
-    ours = flow_table(nf, V4)
-    seconds = time.perf_counter() - started
+    ours = flow_table(meter(pcap, microseconds=microseconds), V4)
     pairs, offset = match_cicflowmeter(ours, reference)
     table = compare(ours, reference, pairs, 1 if microseconds else 1000)
     exact = table[table["status"] == STATUS_EXACT]
@@ -120,7 +116,6 @@ def slowloris(folder: Path, microseconds: bool) -> tuple[dict, pd.DataFrame]:
         "time-zone offset (h)": offset / 3600,
         "exact columns": len(exact),
         "exact columns with >= 99% within 1e-6": int((exact["within 1e-6"] >= 0.99).sum()),
-        "seconds": round(seconds, 2),
     }
     return summary, table
 
@@ -261,6 +256,14 @@ def main(argv: list[str] | None = None) -> int:
             lines.append("")
         lines += ["## IoT-23 34-1 IRC pcap vs Zeek conn.log (labelled)", ""]
         lines += [f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in iot23(folder).items()]
+        lines += [
+            "",
+            "Flow boundaries are the meters' own choices: Zeek makes a separate connection of each unanswered SYN "
+            "retry (state S0) and ends connections on its own timers, so its flows are more numerous and a flow-to-"
+            "flow match agrees on packet counts only where both cut alike; per connection 5-tuple, packets and IP "
+            "bytes agree exactly. Payload totals differ where Zeek counts TCP payload from sequence numbers "
+            "(retransmissions and gaps) and netad.flows counts the bytes of each packet.",
+        ]
         args.out.write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
     finally:
