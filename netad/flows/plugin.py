@@ -157,7 +157,6 @@ def cic_plugin(nfstream: Any, pcap: str | None, *, fin_ends_flow: bool = True) -
 
         def cleanup(self) -> None:
             if self.clock is not None:
-                self.clock_misses = self.clock.misses
                 self.clock.close()
 
         def _now(self, packet: Any) -> int:
