@@ -36,6 +36,8 @@ DATASETS = {
     "kddcup99-dagmm": ["kddcup99/kdd_cup.npz"],
     # the loaders read every capture of a folder: the view holds only capture 34-1, the one the tests count
     "iot23": ["iot23/CTU-IoT-Malware-Capture-34-1.conn.log.labeled.xz"],
+    # a lab slowloris capture and CICFlowMeter-V4's own flow table for it (the flow-by-flow reference)
+    "slowloris": ["pcaps/slowloris.pcap.xz", "pcaps/slowloris.cicflowmeter.csv.xz"],
 }
 IN_VIEW = [p for p in PINNED if not p.startswith("iot23/") or p in DATASETS["iot23"]]
 

@@ -19,9 +19,17 @@ from netad.errors import NetadInputError  # noqa: E402
 from netad.flows import ABSENT, APPROXIMATED, CIC_FEATURES, EXACT, read_flow_metadata, write_flows  # noqa: E402
 
 pytestmark = pytest.mark.needs_data("cicids2017")
+ABSENT_V4 = (
+    "Fwd Byts/b Avg",
+    "Fwd Pkts/b Avg",
+    "Fwd Blk Rate Avg",
+    "Bwd Byts/b Avg",
+    "Bwd Pkts/b Avg",
+    "Bwd Blk Rate Avg",
+)
 
 runner = CliRunner()
-T0 = 1_700_000_000  # whole seconds: packet times below are whole milliseconds, NFStream's resolution
+T0 = 1_700_000_000  # whole seconds: packet times below are whole milliseconds (the pcap holds microseconds)
 
 
 @dataclass
@@ -162,7 +170,7 @@ def test_a_single_packet_flow_gets_finite_rates_not_infinity(table):
     assert row["Flow Duration"] == 0 and row["Total Backward Packets"] == 0
     features = table[[c for c in CIC_FEATURES if c in table.columns]]
     assert np.isfinite(features.to_numpy(dtype=float)).all()
-    assert row["Flow Packets/s"] == pytest.approx(1 / 0.0005)
+    assert row["Flow Packets/s"] == pytest.approx(1 / 0.5e-6)  # over half a microsecond
 
 
 def test_every_cic_feature_is_exact_approximated_or_absent_and_absent_ones_are_left_out(table):
@@ -199,14 +207,14 @@ def test_cli_refuses_to_overwrite_and_records_a_fill(capture, tmp_path):
     out = tmp_path / "flows.parquet"
     out.write_bytes(b"keep me")
     result = runner.invoke(app, ["flows", str(capture[0]), "-o", str(out)])
-    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert result.exit_code == 2 and "exists" in result.stderr
     assert out.read_bytes() == b"keep me"
     result = runner.invoke(app, ["flows", str(capture[0]), "-o", str(out), "--overwrite", "--fill-missing", "0"])
     assert result.exit_code == 0, result.output
     assert "filled 6 column(s)" in result.stderr
     meta = read_flow_metadata(out)
     assert meta["filled"] == {c: 0.0 for c in ABSENT} and meta["absent"] == []
-    assert meta["settings"]["time_resolution_us"] == 1000
+    assert meta["settings"]["time_resolution_us"] == 1  # microseconds read from the pcap records
     assert (pd.read_parquet(out)[list(ABSENT)] == 0).all().all()
 
 
@@ -272,3 +280,49 @@ def test_write_flows_never_writes_through_a_link_at_the_output(capture, tmp_path
         with pytest.raises(NetadInputError, match="symbolic link"):
             write_flows(capture[0], link, overwrite=overwrite)
     assert victim.read_bytes() == b"precious"
+
+
+def test_a_fin_ends_the_flow_and_the_packets_after_it_start_another(tmp_path):
+    """As CICFlowMeter: the FIN packet is the flow's last; the peer's answer opens a new flow."""
+    packets = []
+    for i, (flags, forward) in enumerate((("S", True), ("SA", False), ("A", True), ("FA", True), ("A", False))):
+        src, dst, sport, dport = ("10.0.0.1", "10.0.0.2", 40000, 80) if forward else ("10.0.0.2", "10.0.0.1", 80, 40000)
+        packet = scapy.Ether() / scapy.IP(src=src, dst=dst) / scapy.TCP(sport=sport, dport=dport, flags=flags)
+        packet.time = T0 + i / 1000
+        packets.append(packet)
+    path = tmp_path / "fin.pcap"
+    scapy.wrpcap(str(path), packets)
+    write_flows(path, tmp_path / "flows.parquet")
+    table = pd.read_parquet(tmp_path / "flows.parquet")
+    assert table["Total Fwd Packets"].tolist() == [3, 1] and table["Total Backward Packets"].tolist() == [1, 0]
+    assert table["FIN Flag Count"].tolist() == [1, 0] and table["Source Port"].tolist() == [40000, 80]
+
+
+def test_cli_writes_the_layout_asked_for_or_the_one_a_model_was_trained_on(capture, tmp_path):
+    from netad.detectors import get_class
+    from netad.flows import LAYOUTS, flow_table, meter
+    from netad.persist import save_model
+    from netad.preprocess import FlowPreprocessor
+
+    v4 = LAYOUTS["cicflowmeter-v4"]
+    out = tmp_path / "v4.parquet"
+    result = runner.invoke(app, ["flows", str(capture[0]), "-o", str(out), "--layout", "cicflowmeter-v4"])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_parquet(out).columns) == [*v4.identifiers, *(c for c in v4.features if c not in ABSENT_V4)]
+    assert read_flow_metadata(out)["layout"] == "cicflowmeter-v4"
+
+    frame = flow_table(meter(capture[0]), v4, fill_missing=0.0)[v4.features]
+    preprocessor = FlowPreprocessor().fit(frame)
+    detector = get_class("iforest")(n_estimators=10, random_state=0).fit(preprocessor.transform(frame))
+    model = save_model(tmp_path / "model", preprocessor, detector)
+    by_model = tmp_path / "by-model.parquet"
+    result = runner.invoke(app, ["flows", str(capture[0]), "-o", str(by_model), "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "layout cicflowmeter-v4" in result.stderr and read_flow_metadata(by_model)["layout"] == "cicflowmeter-v4"
+
+    for extra, message in (
+        (["--layout", "cic2018"], "unknown flow layout 'cic2018'"),
+        (["--layout", "cicids2017", "--model", str(model)], "not both"),
+    ):
+        result = runner.invoke(app, ["flows", str(capture[0]), "-o", str(tmp_path / "x.parquet"), *extra])
+        assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
