@@ -6,6 +6,11 @@ Numeric columns: optional signed log1p, then a scikit-learn scaler. Categorical 
 block; it is counted and logged). Columns constant or exactly duplicated in the training data are dropped
 and recorded.
 
+Non-finite values: training rows must be finite (the dataset loaders clean them); at transform, ``non_finite``
+says what a NaN or ±Inf becomes: an error, or the fitted fill values (``clip``: ±Inf -> the column's training
+max/min, NaN -> 0, as the loaders' ``clean_inf="clip"``; ``zero``: both -> 0). The fill values are fitted state
+saved with a model, so ``netad score`` cleans a row as the policy of the model's training loader says.
+
 The output is built chunk by chunk into one preallocated float32 array, so a table of millions of rows costs the
 output plus a few small buffers (a ``ColumnTransformer`` would hold every block and their ``hstack`` at once).
 
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+NON_FINITE = ("error", "clip", "zero")
+"""What :meth:`FlowPreprocessor.transform` does with NaN/±Inf in a numeric column (see the module docstring)."""
 
 
 def _scaler_name(scaler: str | None) -> str | None:
@@ -100,12 +107,15 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
     unknown_indicator : add a ``<column>_<unknown>`` 0/1 column per categorical column, set when the category
         was never seen at fit. Without it such rows are all-zero one-hot rows and their clearest signal (a
         protocol or service never seen in normal traffic) is lost; it is constant 0 on the training rows.
+    non_finite : "error" (NaN/Inf at transform is an error), "clip" (±Inf -> the column's training max/min,
+        NaN -> 0) or "zero" (both -> 0); the fill values are fitted (``posinf_fill_``, ``neginf_fill_``,
+        ``nan_fill_``, one per kept numeric column). Training rows must be finite whatever the policy.
 
     Fitted attributes
     -----------------
     feature_names_in_, n_features_in_, numeric_columns_, categorical_columns_, log1p_columns_, scaler_ (the
     fitted scikit-learn scaler or None), encoder_ (the fitted OneHotEncoder or None), dropped_constant_,
-    dropped_duplicate_, unknown_indicator_columns_, n_features_out_.
+    dropped_duplicate_, unknown_indicator_columns_, n_features_out_, posinf_fill_, neginf_fill_, nan_fill_.
     """
 
     def __init__(
@@ -117,6 +127,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         drop_duplicate_columns: bool = True,
         max_categories: int | None = None,
         unknown_indicator: bool = True,
+        non_finite: str = "error",
     ) -> None:
         self.categorical_columns = categorical_columns
         self.scaler = scaler
@@ -125,6 +136,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         self.drop_duplicate_columns = drop_duplicate_columns
         self.max_categories = max_categories
         self.unknown_indicator = unknown_indicator
+        self.non_finite = non_finite
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, **kwargs: Any) -> FlowPreprocessor:
@@ -145,6 +157,8 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
             raise NetadInputError(f"{what}: the table has no rows")
         if _scaler_name(self.scaler) is not None and _scaler_name(self.scaler) not in SCALERS:
             raise NetadInputError(f"{what}: unknown scaler {self.scaler!r}; choose one of {sorted(SCALERS)} or none")
+        if self.non_finite not in NON_FINITE:
+            raise NetadInputError(f"{what}: non_finite={self.non_finite!r} is not one of {', '.join(NON_FINITE)}")
         not_str = [c for c in frame.columns if not isinstance(c, str)]
         if not_str:
             raise NetadInputError(f"{what}: column names must be strings; got {not_str[:5]}")
@@ -170,6 +184,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         for j, c in enumerate(numeric_kept):
             block[:, j] = columns[numeric.index(c)]
         del columns
+        self._fit_fill_values(block)
         self.log1p_columns_ = self._resolve_log1p(block, numeric_kept, numeric, what)
         for c in self.log1p_columns_:
             signed_log1p(block[:, numeric_kept.index(c)])
@@ -235,6 +250,16 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
             kept.append(name)
         return kept
 
+    def _fit_fill_values(self, block: np.ndarray) -> None:
+        """Per kept numeric column, what +Inf, -Inf and NaN become at transform under ``non_finite``."""
+        p = block.shape[1]
+        self.nan_fill_ = np.zeros(p, dtype=np.float32)
+        if self.non_finite == "zero" or len(block) == 0:
+            self.posinf_fill_, self.neginf_fill_ = np.zeros(p, np.float32), np.zeros(p, np.float32)
+        else:  # "clip" (and "error", where they are never used): the training range
+            self.posinf_fill_ = block.max(axis=0).astype(np.float32)
+            self.neginf_fill_ = block.min(axis=0).astype(np.float32)
+
     def _fit_scaler(self, block: np.ndarray) -> Any:
         scaler = SCALERS[_scaler_name(self.scaler)](copy=False)
         if _scaler_name(self.scaler) == "robust":
@@ -284,7 +309,8 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
             raise NetadInputError(f"{what}: the table lacks {len(missing)} columns seen at fit: {missing}")
         numeric = self.numeric_columns_
         columns = [_numeric_values(frame, c, what) for c in numeric]
-        self._check_finite(columns, numeric, what)
+        cleaning = self.non_finite != "error"
+        self._check_finite(columns, numeric, what, allow_non_finite=cleaning)
         unknown = self.unknown_category_counts(frame)
         if unknown:
             logger.info(
@@ -304,6 +330,8 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
                 block = buffer[: stop - start]
                 for j, values in enumerate(columns):
                     block[:, j] = values[start:stop]
+                if cleaning:
+                    self._fill_non_finite(block)
                 if len(log_idx) == p:
                     signed_log1p(block)
                 else:
@@ -320,6 +348,33 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
                     column = self.n_features_out_ - n_unknown + j
                     out[start:stop, column] = ~np.isin(chunk[:, j], categories)
         return out
+
+    def _fill_non_finite(self, block: np.ndarray) -> None:
+        """NaN/±Inf in a row block (columns = ``numeric_columns_``) replaced in place by the fitted fill values."""
+        bad = ~np.isfinite(block)
+        if not bad.any():
+            return
+        for j in np.flatnonzero(bad.any(axis=0)):
+            column = block[:, j]
+            column[np.isnan(column)] = self.nan_fill_[j]
+            column[np.isposinf(column)] = self.posinf_fill_[j]
+            column[np.isneginf(column)] = self.neginf_fill_[j]
+
+    def non_finite_counts(self, X: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
+        """(rows holding NaN/±Inf in a numeric column the transform reads, count per such column)."""
+        check_is_fitted(self, "n_features_out_")
+        rows = np.zeros(len(X), dtype=bool)
+        counts: dict[str, int] = {}
+        for c in self.numeric_columns_:
+            values = _numeric_values(X, c, f"{type(self).__name__}.non_finite_counts")
+            if values.dtype.kind != "f":
+                continue
+            bad = ~np.isfinite(values)
+            n_bad = int(np.count_nonzero(bad))
+            if n_bad:
+                counts[c] = n_bad
+                rows |= bad
+        return rows, counts
 
     def unknown_category_counts(self, X: pd.DataFrame) -> dict[str, int]:
         """Rows per categorical column whose category was never seen at fit (encoded as all zeros)."""
@@ -349,16 +404,18 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         return X
 
     @staticmethod
-    def _check_finite(columns: list[np.ndarray], names: list[str], what: str) -> None:
-        """Every numeric value finite, and (for float64 input) within float32 range, or an error naming them."""
+    def _check_finite(columns: list[np.ndarray], names: list[str], what: str, allow_non_finite: bool = False) -> None:
+        """Every numeric value finite (NaN/Inf pass with ``allow_non_finite``: they are filled later) and, for
+        float64 input, within float32 range; else an error naming the columns."""
         limit = float(np.finfo(np.float32).max)
         bad = {}
         for name, values in zip(names, columns, strict=True):
             if values.dtype.kind != "f":
                 continue
-            ok = np.isfinite(values)
+            finite = np.isfinite(values)
+            ok = np.ones_like(finite) if allow_non_finite else finite.copy()
             if values.dtype.itemsize > 4:
-                ok &= np.abs(values) <= limit
+                ok &= ~finite | (np.abs(values) <= limit)
             n_bad = values.size - int(np.count_nonzero(ok))
             if n_bad:
                 bad[name] = n_bad

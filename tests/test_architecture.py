@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "netad"
-CORE = ("netad.detectors", "netad.nn", "netad.datasets", "netad.protocols", "netad.preprocess", "netad.supervision")
+CORE = (
+    "netad.detectors", "netad.nn", "netad.datasets", "netad.inputs", "netad.protocols", "netad.preprocess",
+    "netad.supervision",
+)  # fmt: skip
 OUTER = (
     "netad.bench",
     "netad.persist",

@@ -88,32 +88,56 @@ def train(
 @user_errors
 def score(
     model_dir: Annotated[Path, typer.Argument(help="Model directory written by `netad train`.")],
-    input_file: Annotated[Path, typer.Argument(help="Flows to score: .csv (.gz/.xz/.bz2/.zip) or .parquet.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output parquet file (score, is_attack, ...).")],
+    input_file: Annotated[
+        Path, typer.Argument(help="Flows to score: CSV (plain, .gz/.bz2/.xz/.zst/.zip) or parquet; - = stdin.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Output file (.parquet, .csv or .jsonl: format from the extension); - = stdout."
+        ),
+    ],
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="Output format whatever the extension: parquet, csv or jsonl.")
+    ] = None,
+    only_alerts: Annotated[bool, typer.Option("--only-alerts", help="Write flagged rows only.")] = False,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read and scored at a time.")] = 100_000,
     keep_columns: Annotated[
-        str | None, typer.Option("--keep-columns", help="Input columns copied to the output, comma-separated.")
+        str | None,
+        typer.Option(
+            "--keep-columns",
+            help="Input columns copied to the output, comma-separated (flow identifiers "
+            "such as Flow ID, addresses, ports and Timestamp are copied when present).",
+        ),
     ] = None,
     top_features: Annotated[
         int, typer.Option("--top-features", help="Add the k most unusual features per row (cheap attribution).")
     ] = 0,
     on_bad_rows: Annotated[
-        str, typer.Option("--on-bad-rows", help="NaN/Inf/empty numeric values: error, or skip (and report) the rows.")
-    ] = "error",
+        str,
+        typer.Option(
+            "--on-bad-rows",
+            help="NaN/Inf/empty numeric values: clean (the model's saved policy; rows "
+            "scored and marked non_finite=1), error, or skip (and count) the rows.",
+        ),
+    ] = "clean",
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Score a flow file with a saved model, in bounded memory, into a parquet file."""
+    """Score a flow file with a saved model, in bounded memory, into a parquet, CSV or JSON-lines file or stdout."""
     log_to_stderr(verbose)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from netad.persist import load_model
     from netad.score import score_file
+    from netad.score.outputs import output_format as resolve_format
 
     keep = [c.strip() for c in (keep_columns or "").split(",") if c.strip()]
+    to_stdout = str(out) == "-"
+    kind = resolve_format(out, output_format)  # a wrong extension fails before the model loads
     model = load_model(model_dir)
     progress = Progress(
         TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
@@ -126,27 +150,37 @@ def score(
 
     with progress:
         report = score_file(
-            model, input_file, out, chunk_rows=chunk_rows, keep_columns=keep, top_features=top_features,
-            on_bad_rows=on_bad_rows, overwrite=overwrite, n_threads=threads, on_progress=on_progress,
+            model, "-" if str(input_file) == "-" else input_file, "-" if to_stdout else out, chunk_rows=chunk_rows,
+            keep_columns=keep, top_features=top_features, on_bad_rows=on_bad_rows, only_alerts=only_alerts,
+            output_format_name=kind, overwrite=overwrite, n_threads=threads, on_progress=on_progress,
         )  # fmt: skip
+    for note in report.notes:
+        say(f"note: {note}", "yellow")
     if report.ignored_columns:
         shown = ", ".join(report.ignored_columns[:20]) + (" ..." if len(report.ignored_columns) > 20 else "")
         say(f"ignored {len(report.ignored_columns)} column(s) the model does not use: {shown}")
+    by_column = ", ".join(
+        f"{c!r}: {n:,}" for c, n in sorted(report.non_finite_by_column.items(), key=lambda kv: -kv[1])
+    )
+    if report.rows_cleaned:
+        cleaned = f"cleaned {report.rows_cleaned:,} row(s) with NaN/Inf/empty values by the model's policy"
+        say(f"{cleaned} ({report.cleaning}), scored and marked non_finite=1 (per column: {by_column})", "yellow")
     if report.rows_skipped:
-        detail = ", ".join(f"{c!r}: {n:,}" for c, n in sorted(report.skipped_by_column.items(), key=lambda kv: -kv[1]))
-        say(f"skipped {report.rows_skipped:,} row(s) with NaN/Inf/empty values (per column: {detail})", "yellow")
+        say(f"skipped {report.rows_skipped:,} row(s) with NaN/Inf/empty values (per column: {by_column})", "yellow")
     if report.unknown_categories:
         detail = ", ".join(f"{c!r}: {n:,}" for c, n in report.unknown_categories.items())
         say(f"rows with categories never seen in training (scored as unknown): {detail}")
     table = Table(title=escape(f"netad score — {model.detector_name} ({model_dir})"), title_justify="left")
-    for column in ("rows read", "scored", "flagged", "skipped", "rows/s"):
+    for column in ("rows read", "scored", "flagged", "cleaned", "skipped", "rows/s"):
         table.add_column(column, justify="right")
     table.add_row(
-        f"{report.rows_read:,}", f"{report.rows_scored:,}", f"{report.rows_flagged:,}", f"{report.rows_skipped:,}",
-        f"{report.rows_per_second:,.0f}",
+        f"{report.rows_read:,}", f"{report.rows_scored:,}", f"{report.rows_flagged:,}", f"{report.rows_cleaned:,}",
+        f"{report.rows_skipped:,}", f"{report.rows_per_second:,.0f}",
     )  # fmt: skip
-    stdout.print(table)
-    say(f"scores: {report.output}" + (f" (top features: {report.attribution})" if top_features else ""))
+    (stderr if to_stdout else stdout).print(table)  # stdout carries the scores themselves with -o -
+    where = "standard output" if to_stdout else str(report.output)
+    what = f"{report.rows_written:,} {'alert' if only_alerts else 'row'}(s) as {report.format}"
+    say(f"scores: {where} ({what})" + (f"; top features: {report.attribution}" if top_features else ""))
 
 
 @app.command()

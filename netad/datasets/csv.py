@@ -18,7 +18,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netad.datasets.base import NORMAL_CATEGORY
-from netad.datasets.sources import strip_compression
 from netad.datasets.spec import REQUIRED, DatasetSpec
 from netad.datasets.tabular import (
     CLEAN_INF,
@@ -35,8 +34,10 @@ from netad.datasets.tabular import (
     to_frame,
 )
 from netad.errors import NetadInputError
+from netad.inputs.opening import inspect_input
+from netad.inputs.values import first_undecodable, undecodable_message
 
-PARQUET = (".parquet", ".pq")
+ENCODINGS_HINT = "or pass encoding=latin-1 (--dataset-option encoding=latin-1)"
 LOOKS_NUMERIC = 0.9
 """A text column whose distinct values are at least this share numbers is taken as a broken numeric one."""
 
@@ -62,7 +63,8 @@ def _read_table(path: Path, options: Mapping[str, Any]) -> tuple[pa.Table, list[
     label = options["label_column"]
     drop = _names(options["drop_columns"], "drop_columns")
     categorical = _names(options["categorical_columns"], "categorical_columns")
-    if strip_compression(path.name).lower().endswith(PARQUET):
+    file = inspect_input(path)  # parquet or CSV by its first bytes, not its name
+    if file.parquet:
         try:
             names = pq.read_schema(path).names
         except (OSError, pa.ArrowInvalid) as e:
@@ -72,15 +74,16 @@ def _read_table(path: Path, options: Mapping[str, Any]) -> tuple[pa.Table, list[
         _check_present(path, names, categorical, "categorical_columns")
         table = pq.read_table(path, columns=[c for c in names if c not in drop])
         return table.rename_columns([str(c).strip() for c in table.column_names]), []
-    names, notes = header_names(path, delimiter=options["delimiter"])
+    names, notes = header_names(file, delimiter=options["delimiter"])
     _check_present(path, names, [label], "label_column")
     _check_present(path, names, drop, "drop_columns")
     _check_present(path, names, categorical, "categorical_columns")
     types = {c: pa.string() for c in [*categorical, label]}
     include = [c for c in names if c not in drop]
     table = read_csv(
-        path, names=names, skip_rows=1, column_types=types, include=include, delimiter=options["delimiter"]
-    )
+        file, names=names, skip_rows=1, column_types=types, include=include, delimiter=options["delimiter"],
+        encoding=options["encoding"],
+    )  # fmt: skip
     return table, notes
 
 
@@ -96,6 +99,12 @@ def _numeric_or_raise(path: Path, name: str, column: pa.ChunkedArray, explicit: 
         )
     if pa.types.is_dictionary(t):
         column = column.cast(t.value_type)
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):  # pyarrow: not valid UTF-8
+        count, example, row = first_undecodable(column)
+        if count:
+            message = undecodable_message(str(path), name, count, example, row + 2)
+            raise NetadInputError(f"{message} {ENCODINGS_HINT}")
+        column = column.cast(pa.string())
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         raise NetadInputError(f"{path}: column {name!r} has unsupported type {t}; pass drop_columns=[{name!r}]")
     count, example, row = count_non_numeric(column)
@@ -139,6 +148,13 @@ def _label_values(path: Path, column: pa.ChunkedArray, normal: Any, name: str) -
     category = text.copy()
     category[np.isin(text, normal_values)] = NORMAL_CATEGORY
     return missing, category
+
+
+def _refuse_directory(folder: Path, options: Mapping[str, Any]) -> list[Path]:
+    raise NetadInputError(
+        f"{folder}: is a directory; csv:PATH takes one flow file (CSV, compressed CSV or parquet), e.g. "
+        f"csv:{folder / 'flows.csv'}"
+    )
 
 
 def _read(files: list[Path], options: Mapping[str, Any], digests: Mapping[Path, str]) -> Any:
@@ -214,7 +230,7 @@ SPECS = (
         data_dir="csv",
         download="(your own file)",
         expected="a CSV or parquet file",
-        find=lambda folder, options: [],
+        find=_refuse_directory,
         read=_read,
         version="csv/1",
         options={
@@ -224,6 +240,7 @@ SPECS = (
             "categorical_columns": None,
             "clean_inf": "drop",
             "delimiter": ",",
+            "encoding": "utf8",
         },
         choices={"clean_inf": CLEAN_INF},
     ),

@@ -7,20 +7,18 @@ wins; places are never merged, so one dataset is never read twice from two copie
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import hashlib
 import json
 import logging
-import lzma
 import os
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
 
 from netad.errors import NetadInputError
 from netad.files import write_text
+from netad.inputs.opening import open_binary, read_head
+
+__all__ = ["COMPRESSIONS", "cache_dir", "file_sha256", "find_named", "list_data_files", "open_binary", "read_head"]
 
 log = logging.getLogger(__name__)
 
@@ -73,63 +71,6 @@ def find_named(directory: Path, names: Iterable[str]) -> list[Path]:
     """The files of ``directory`` with one of the official ``names`` (case-insensitive, any compression)."""
     files = list_data_files(directory)
     return [files[n.lower()] for n in names if n.lower() in files]
-
-
-def _zip_member(archive: zipfile.ZipFile, path: Path) -> str:
-    members = [
-        m.filename
-        for m in archive.infolist()
-        if not m.is_dir() and not m.filename.startswith("__MACOSX") and not m.filename.split("/")[-1].startswith(".")
-    ]
-    if len(members) != 1:
-        raise NetadInputError(
-            f"{path}: a zip archive must hold exactly one data file, this one holds {len(members)} "
-            f"({', '.join(members[:5])}); extract it and point netad at the folder"
-        )
-    return members[0]
-
-
-@contextlib.contextmanager
-def open_binary(path: Path) -> Iterator[IO[bytes]]:
-    """Open a plain, ``.xz``, ``.gz``, ``.bz2`` or single-file ``.zip`` file for binary reading.
-
-    Plain, gzip and bzip2 files are opened by pyarrow (decompression in C++, no GIL); xz and zip go through
-    the standard library, which pyarrow's CSV reader accepts as file objects.
-    """
-    import pyarrow as pa
-
-    suffix = path.name.lower()[len(strip_compression(path.name)) :]
-    try:
-        if suffix == ".xz":
-            with lzma.open(path, "rb") as f:
-                yield f
-        elif suffix == ".zip":
-            with zipfile.ZipFile(path) as archive, archive.open(_zip_member(archive, path)) as f:
-                yield f
-        else:
-            with pa.input_stream(str(path), compression="detect") as f:
-                yield f
-    except FileNotFoundError as e:
-        raise NetadInputError(f"{path}: file not found") from e
-    except (lzma.LZMAError, zipfile.BadZipFile, gzip.BadGzipFile, EOFError) as e:
-        raise NetadInputError(f"{path}: cannot decompress ({e}); is the download complete?") from e
-
-
-def read_head(path: Path, n_lines: int = 1, max_bytes: int = 1 << 20) -> list[bytes]:
-    """The first ``n_lines`` lines of a (compressed) file, without line endings; fewer if the file is shorter."""
-    buf = b""
-    with open_binary(path) as f:
-        while buf.count(b"\n") < n_lines and len(buf) < max_bytes:
-            chunk = f.read(1 << 16)
-            if not chunk:
-                break
-            buf += chunk
-    if not buf:
-        return []
-    lines = buf.split(b"\n")
-    if buf.endswith(b"\n"):
-        lines.pop()
-    return [line.rstrip(b"\r") for line in lines[:n_lines]]
 
 
 def _hash_file(path: Path) -> str:

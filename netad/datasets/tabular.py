@@ -1,4 +1,5 @@
-"""CSV parsing and row cleaning shared by the loaders: pyarrow in, a checked :class:`Dataset` out.
+"""Row cleaning shared by the loaders: parsed Arrow tables in (see :mod:`netad.inputs`), a checked
+:class:`Dataset` out.
 
 Files are parsed by pyarrow's multithreaded CSV reader with the final types requested up front (float32 for
 numeric features, dictionary-encoded labels), so a 1 GB file is never held as float64 or Python strings.
@@ -7,7 +8,6 @@ numeric features, dictionary-encoded labels), so a 1 GB file is never held as fl
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,12 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from netad.datasets.base import NORMAL_CATEGORY, Dataset, SourceFile
-from netad.datasets.sources import open_binary, read_head
 from netad.errors import NetadInputError
+from netad.inputs.csv import read_csv
+from netad.inputs.header import decode_text, header_names
+from netad.inputs.values import NULL_TEXTS, count_non_numeric, is_number
+
+__all__ = [  # parsing lives in netad.inputs; re-exported for the loaders
+    "CLEAN_INF", "FLOAT", "LABEL_TYPE", "NULL_TEXTS", "build_dataset", "category_names", "clean_non_finite",
+    "count_non_numeric", "decode_categories", "decode_text", "header_names", "is_number", "read_csv", "source",
+    "take_rows", "to_frame",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -30,125 +36,6 @@ LABEL_TYPE = pa.dictionary(pa.int32(), pa.binary())
 cp1252 and UTF-8 in its label column, which a whole-file decode would reject."""
 
 CLEAN_INF = ("drop", "clip", "zero")
-NULL_TEXTS = list(pacsv.ConvertOptions().null_values)
-"""Cells pyarrow reads as missing in a numeric column (empty, NaN, NA, null...)."""
-
-
-def decode_text(raw: bytes) -> str:
-    """UTF-8 (BOM removed), falling back to cp1252 for the Windows-encoded bytes some datasets carry."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def header_names(path: Path, *, delimiter: str = ",") -> tuple[list[str], list[str]]:
-    """Column names from the first line, stripped of spaces and BOM, duplicates renamed ``name.1`` (as pandas).
-
-    Returns the names and notes on what was changed.
-    """
-    head = read_head(path, 1)
-    if not head or not head[0].strip():
-        raise NetadInputError(f"{path}: file is empty (no header line)")
-    raw = [decode_text(c) for c in head[0].split(delimiter.encode())]
-    names = [c.strip().strip('"').strip().lstrip("\ufeff") for c in raw]
-    notes = []
-    if head[0].startswith(b"\xef\xbb\xbf"):
-        notes.append(f"{path.name}: UTF-8 byte-order mark removed from the first column name")
-    if any(r != n for r, n in zip(raw, names, strict=True) if not r.startswith("\ufeff")):
-        notes.append(f"{path.name}: leading/trailing spaces removed from column names")
-    seen: dict[str, int] = {}
-    for i, n in enumerate(names):
-        if n in seen:
-            seen[n] += 1
-            names[i] = f"{n}.{seen[n]}"
-        else:
-            seen[n] = 0
-    return names, notes
-
-
-def read_csv(
-    path: Path,
-    *,
-    names: Sequence[str],
-    skip_rows: int,
-    column_types: Mapping[str, pa.DataType],
-    include: Sequence[str],
-    delimiter: str = ",",
-    quoting: bool = True,
-    invalid_row_handler: Callable[[Any], str] | None = None,
-    null_values: Sequence[str] | None = None,
-) -> pa.Table:
-    """Parse ``path`` with known column ``names`` (the header line is skipped), keeping ``include`` only.
-
-    Conversion errors become a :class:`NetadInputError` naming the file, the column, how many values are
-    bad and one example with its line number.
-    """
-    # pyarrow's default 1 MB blocks: larger ones measured slower on this workload (cache misses)
-    read_options = pacsv.ReadOptions(column_names=list(names), skip_rows=skip_rows)
-    parse_options = pacsv.ParseOptions(
-        delimiter=delimiter,
-        quote_char='"' if quoting else False,
-        invalid_row_handler=invalid_row_handler,
-    )
-    convert_options = pacsv.ConvertOptions(
-        column_types=dict(column_types), include_columns=list(include), strings_can_be_null=False
-    )
-    if null_values is not None:
-        convert_options.null_values = list(null_values)
-    try:
-        with open_binary(path) as f:
-            table = pacsv.read_csv(
-                f, read_options=read_options, parse_options=parse_options, convert_options=convert_options
-            )
-    except pa.ArrowInvalid as e:
-        again = dict(names=names, skip_rows=skip_rows, delimiter=delimiter, quoting=quoting)
-        again.update(invalid_row_handler=invalid_row_handler, null_values=null_values)
-        raise _explain_csv_error(e, path, again) from e
-    log.debug("parsed %s: %d rows x %d columns", path, table.num_rows, table.num_columns)
-    return table
-
-
-def is_number(text: str) -> bool:
-    """Whether a CSV cell is a number to pyarrow/float (``Infinity`` and ``NaN`` count; empty counts as missing)."""
-    try:
-        float(text)
-    except ValueError:
-        return text in NULL_TEXTS
-    return True
-
-
-def count_non_numeric(values: pa.ChunkedArray) -> tuple[int, str, int]:
-    """(count of cells that are not numbers, one such cell, its row position) for a string column."""
-    uniques = pc.unique(values).to_pylist()
-    bad = [v for v in uniques if v is not None and not is_number(v)]
-    if not bad:
-        return 0, "", -1
-    hits = pc.is_in(values, value_set=pa.array(bad, values.type)).to_numpy(zero_copy_only=False)
-    first = int(np.argmax(hits))
-    return int(hits.sum()), values[first].as_py(), first
-
-
-def _explain_csv_error(error: pa.ArrowInvalid, path: Path, again: dict[str, Any]) -> NetadInputError:
-    """Turn a pyarrow conversion error into one naming the column, the count of bad cells and an example."""
-    text = str(error)
-    match = re.search(r"column #(\d+).*conversion error to (\w+): invalid value '(.*)'", text, re.S)
-    if not match:
-        if "Expected" in text and "columns" in text:
-            return NetadInputError(f"{path}: malformed line, wrong number of fields ({text.strip()})")
-        return NetadInputError(f"{path}: cannot parse ({text.strip()})")
-    column = again["names"][int(match.group(1))]
-    try:
-        table = read_csv(path, column_types={column: pa.string()}, include=[column], **again)
-        count, example, row = count_non_numeric(table.column(0))
-    except NetadInputError:
-        count, example, row = 0, match.group(3), -1
-    where = f" on line {row + again['skip_rows'] + 1:,}" if row >= 0 else ""
-    amount = f"{count:,} non-numeric value(s)" if count else "non-numeric values"
-    return NetadInputError(
-        f"{path}: column {column!r} should be numeric but has {amount} (e.g. {example!r}{where}); "
-        "fix or remove those rows"
-    )
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:

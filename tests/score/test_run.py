@@ -228,7 +228,7 @@ def test_extra_columns_are_ignored_and_names_normalised_like_the_loaders(models,
 def test_an_existing_output_is_not_overwritten_unless_asked(models, flows, tmp_path):
     path = write(flows.iloc[:100], tmp_path / "flows.csv")
     (tmp_path / "s.parquet").write_bytes(b"keep me")
-    with pytest.raises(NetadInputError, match="already exists"):
+    with pytest.raises(NetadInputError, match="exists; pass --overwrite"):
         score_file(models["iforest"], path, tmp_path / "s.parquet")
     assert (tmp_path / "s.parquet").read_bytes() == b"keep me"
     score_file(models["iforest"], path, tmp_path / "s.parquet", overwrite=True)
@@ -257,6 +257,6 @@ def test_unsw_flows_score_with_a_model_trained_by_the_cli(shared_data, tmp_path)
 
     assert roc_auc_score(raw["label"], scores["score"]) > 0.65  # the full-file AUROC of this model is ~0.74
     again = runner.invoke(app, ["score", str(model), str(path), "-o", str(out)])
-    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert again.exit_code == 2 and "exists; pass --overwrite" in again.stderr
     retrain = runner.invoke(app, ["train", "-d", "unsw-nb15", "-m", "pca", "-o", str(model)])
     assert retrain.exit_code == 2 and "not empty" in retrain.stderr
