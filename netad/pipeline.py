@@ -56,13 +56,67 @@ class Job:
 
 
 def build_detector(name: str, params: dict[str, Any], seed: int) -> Any:
-    """A registered detector with ``params``; its ``random_state`` is the job's seed unless given."""
+    """A registered detector with ``params``, checked now (see :func:`check_detector_params`); its ``random_state``
+    is the job's seed unless given."""
     from netad.detectors import make
 
     detector = make(name, **params)
+    check_detector_params(name, detector, params)
     if "random_state" in detector.get_params() and "random_state" not in params:
         detector.set_params(random_state=seed)
     return detector
+
+
+_SKLEARN_COUNTERPARTS = {
+    "IsolationForest": ("sklearn.ensemble", "IsolationForest"),
+    "OneClassSVM": ("sklearn.svm", "OneClassSVM"),
+    "LocalOutlierFactor": ("sklearn.neighbors", "LocalOutlierFactor"),
+    "PCAReconstruction": ("sklearn.decomposition", "PCA"),
+    "SupervisedMLP": ("sklearn.neural_network", "MLPClassifier"),
+}
+"""Detectors that hand same-named parameters to a scikit-learn estimator, whose declared constraints then apply."""
+
+
+def check_detector_params(name: str, detector: Any, given: dict[str, Any]) -> None:
+    """Run a detector's parameter checks when it is built, not minutes later at fit: text where the default is a
+    number, the detector's own checks (``_parameter_constraints``, ``_check_params``), and scikit-learn's
+    constraints for parameters passed on to the estimator it wraps. Raises one :class:`NetadInputError` line."""
+    from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
+
+    defaults = type(detector)().get_params() if given else {}
+    for key, value in given.items():
+        default = defaults.get(key)
+        numeric_default = isinstance(default, int | float) and not isinstance(default, bool)
+        if numeric_default and (isinstance(value, bool) or not isinstance(value, int | float)):
+            kind = "an integer" if isinstance(default, int) else "a number"
+            raise NetadInputError(f"--param {name}.{key}={value!r}: expected {kind} (default {default!r})")
+    constraints = dict(getattr(type(detector), "_parameter_constraints", {}) or {})
+    module_class = _SKLEARN_COUNTERPARTS.get(type(detector).__name__)
+    if module_class is not None:
+        import importlib
+
+        counterpart = getattr(importlib.import_module(module_class[0]), module_class[1])
+        for key, rules in counterpart._parameter_constraints.items():  # noqa: SLF001 - scikit-learn's declared API
+            if key in given:
+                constraints.setdefault(key, rules)
+    checked = {k: getattr(detector, k) for k in constraints if k in given or k in defaults}
+    try:
+        validate_parameter_constraints(
+            {k: v for k, v in constraints.items() if k in checked}, checked, caller_name=name
+        )
+    except InvalidParameterError as exc:
+        raise NetadInputError(f"--param {name}: {exc}") from None
+    if not given:
+        return
+    # deep detectors: the shared training settings, then the model's own rules (both run first thing in fit)
+    checks = [getattr(detector, "_train_config", None), getattr(detector, "_check_params", None)]
+    for check in [c for c in checks if c is not None]:
+        try:
+            result = check()
+            if hasattr(result, "check"):
+                result.check()
+        except (TypeError, ValueError) as exc:
+            raise NetadInputError(f"--param {name}: {exc}") from None
 
 
 @dataclass
@@ -88,10 +142,12 @@ def fit_job(job: Job) -> FittedJob:
     dataset = load(job.dataset, job.dataset_path, **job.dataset_options)
     phase(f"cutting the {job.protocol} split (seed {job.seed}) and fitting the preprocessing on the fit rows")
     split = make_split(dataset, job.protocol, seed=job.seed, max_train=job.max_train, **job.protocol_options)
+    check_thresholds_fit(job, split)
     detector = build_detector(job.detector, job.params, job.seed)
 
     fit_frame, fit_labels = split.fit_data(detector.supervision)
-    preprocessor = FlowPreprocessor.for_dataset(dataset, **job.preprocess).fit(fit_frame)
+    preprocess = {"non_finite": cleaning_policy(job), **job.preprocess}
+    preprocessor = FlowPreprocessor.for_dataset(dataset, **preprocess).fit(fit_frame)
     X_fit = preprocessor.transform(fit_frame)
     del fit_frame
 
@@ -103,6 +159,30 @@ def fit_job(job: Job) -> FittedJob:
     detector.fit(X_fit, fit_labels)
     fit_seconds = time.perf_counter() - start
     return FittedJob(dataset, split, preprocessor, detector, len(X_fit), fit_seconds)
+
+
+def cleaning_policy(job: Job) -> str:
+    """How the model treats NaN/±Inf when it scores new flows: as its training loader did (``clean_inf``: ``drop``
+    and ``clip`` -> clip to the training range, NaN -> 0; ``zero`` -> 0), an error for loaders without that option
+    (their files hold no such values). See :class:`netad.preprocess.FlowPreprocessor` (``non_finite``)."""
+    from netad.datasets.registry import get_spec
+
+    spec, _ = get_spec(job.dataset, job.dataset_path)
+    clean = {**spec.options, **job.dataset_options}.get("clean_inf")
+    return {"drop": "clip", "clip": "clip", "zero": "zero"}.get(clean, "error")
+
+
+def check_thresholds_fit(job: Job, split: Any) -> None:
+    """Refuse, before the fit, a threshold strategy that needs labelled attacks the validation split lacks."""
+    labels = split.validation_labels()
+    for spec in job.thresholds:
+        strategy = thresholds.resolve(spec)
+        if strategy.needs_labels and not strategy.uses_test_data and not (labels == 1).any():
+            raise NetadInputError(
+                f"threshold {strategy.name!r} needs attacks in the validation split, but {job.dataset} gives it "
+                f"{len(labels):,} rows and no attack (all-normal data, or a weak label budget of 0); use a "
+                "percentile (p99) or contamination:R"
+            )
 
 
 def choose_threshold(
@@ -146,6 +226,18 @@ class TrainedModel:
     n_test: int
     fit_seconds: float
     warnings: list[str] = field(default_factory=list)  # near-useless on its own validation data, ...
+    dataset_rows: int = 0  # rows the loader kept
+    dropped_rows: dict[str, int] = field(default_factory=dict)  # reason -> rows the loader removed
+    non_finite: str = "error"  # the saved policy for NaN/±Inf when scoring (FlowPreprocessor.non_finite)
+
+
+def dropped_rows_message(dataset: str, kept: int, dropped: dict[str, int]) -> str | None:
+    """``csv:x.csv: 15 of 1,500 rows dropped while loading (15 NaN or missing numeric value)``, or None."""
+    total = sum(dropped.values())
+    if not total:
+        return None
+    detail = ", ".join(f"{n:,} {reason}" for reason, n in dropped.items())
+    return f"{dataset}: {total:,} of {kept + total:,} rows dropped while loading ({detail})"
 
 
 REFERENCE_MAX_ROWS = 200_000
@@ -189,6 +281,9 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
     for warning in warnings:  # TrainedModel.warnings and model.json carry them; the CLI shows them
         logger.info("warning: %s", warning)
 
+    dropped = dropped_rows_message(job.dataset, fitted.dataset.n_rows, fitted.dataset.dropped_rows)
+    if dropped:
+        warnings.append(dropped)  # on the console and in model.json, never silent
     normal_frame, _ = split.fit_data("unsupervised")
     if len(normal_frame) > REFERENCE_MAX_ROWS:
         rows = np.random.default_rng(job.seed).choice(len(normal_frame), REFERENCE_MAX_ROWS, replace=False)
@@ -209,6 +304,10 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
             "seed": job.seed,
             "max_train": job.max_train,
             "split": split.info,
+            "dataset_rows": fitted.dataset.n_rows,
+            "dropped_rows": dict(fitted.dataset.dropped_rows),
+            "dataset_notes": list(fitted.dataset.notes),
+            "non_finite": preprocessor.non_finite,
             "n_train": fitted.n_fit,
             "n_validation": len(split.validation),
             "n_test": len(split.test),
@@ -229,4 +328,7 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
         n_test=len(split.test),
         fit_seconds=fitted.fit_seconds,
         warnings=warnings,
+        dataset_rows=fitted.dataset.n_rows,
+        dropped_rows=dict(fitted.dataset.dropped_rows),
+        non_finite=preprocessor.non_finite,
     )

@@ -77,7 +77,8 @@ stderr = Console(stderr=True)
 
 def say(message: str, style: str | None = None) -> None:
     """One message line on stderr; its text is never read as Rich markup (``pyod[audio]`` stays as typed)."""
-    stderr.print(escape(message) if style is None else f"[{style}]{escape(message)}[/]", highlight=False)
+    text = escape(message) if style is None else f"[{style}]{escape(message)}[/]"
+    stderr.print(text, highlight=False, soft_wrap=True)
 
 
 def _show_version(value: bool) -> None:
@@ -124,10 +125,15 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except NetadInputError as exc:
-            stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            # soft_wrap: one line whatever the terminal width, so scripts and logs get it whole
+            stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except FileNotFoundError as exc:
-            stderr.print(f"[bold red]error:[/] file not found: {escape(str(exc.filename or exc))}", highlight=False)
+            stderr.print(
+                f"[bold red]error:[/] file not found: {escape(str(exc.filename or exc))}",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(2) from None
 
     return wrapper
@@ -193,6 +199,47 @@ AddressOption = Annotated[
     ),
 ]
 
+LabelColumnOption = Annotated[str | None, typer.Option("--label-column", help="csv: the label column.")]
+NormalLabelOption = Annotated[str | None, typer.Option("--normal-label", help="csv: the label value of normal rows.")]
+DropColumnsOption = Annotated[
+    str | None, typer.Option("--drop-columns", help="csv: columns that are not features, comma-separated.")
+]
+DatasetOption = Annotated[
+    list[str] | None, typer.Option("--dataset-option", help="Loader option KEY=VALUE (repeatable).")
+]
+
+
+def dataset_options(
+    dataset_option: list[str] | None, label_column: str | None, normal_label: str | None, drop_columns: str | None
+) -> dict[str, Any]:
+    """Loader options: ``--dataset-option`` and the csv shortcuts ``--label-column/--normal-label/--drop-columns``."""
+    options = parse_assignments(dataset_option, "--dataset-option")
+    if label_column is not None:
+        options["label_column"] = label_column
+    if normal_label is not None:
+        options["normal_label"] = normal_label
+    if drop_columns is not None:
+        options["drop_columns"] = [c.strip() for c in drop_columns.split(",") if c.strip()]
+    return options
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0,1,2`` -> [0, 1, 2]; anything else (text, a negative or a 20-digit seed) is a one-line error."""
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise NetadInputError(f"--seeds {text!r}: expected integers separated by commas") from None
+    check_seed(*seeds)
+    return seeds
+
+
+def check_seed(*seeds: int) -> None:
+    """Seeds numpy accepts everywhere netad uses them: 0 .. 2**32 - 1."""
+    bad = [s for s in seeds if not 0 <= s < 2**32]
+    if bad:
+        raise NetadInputError(f"seed(s) {bad}: a seed must be an integer from 0 to 2**32 - 1 (4294967295)")
+
+
 DATASET_NAMES = (
     "nsl-kdd", "nsl-kdd-21", "nsl-kdd-sample", "unsw-nb15", "kddcup99", "kddcup99-dagmm", "cicids2017",
     "cicids2017-improved", "iot23", "iot23-candc", "iot23-ddos", "iot23-portscan",
@@ -203,14 +250,16 @@ DATASET_NAMES = (
 def single_job(
     dataset: str, detector: str, protocol: str, seed: int, param: list[str] | None, max_train: int | None,
     data_path: Path | None, preprocess_option: list[str] | None, threshold: str = "p99",
+    loader_options: dict[str, Any] | None = None,
 ) -> Any:  # fmt: skip
     """One benchmark job from command-line options, validated like `netad bench`."""
     from netad.bench import plan
 
     if "," in dataset or "," in detector:
         raise NetadInputError("give one dataset and one detector (no commas)")
+    check_seed(seed)
     return plan(
         dataset, detector, [seed], protocol, threshold, parse_detector_params(param),
-        str(data_path) if data_path else None, max_train=max_train, save_scores=False,
-        preprocess=parse_assignments(preprocess_option, "--preprocess-option"),
+        str(data_path) if data_path else None, dataset_options=loader_options, max_train=max_train,
+        save_scores=False, preprocess=parse_assignments(preprocess_option, "--preprocess-option"),
     )[0]  # fmt: skip

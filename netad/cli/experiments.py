@@ -15,21 +15,26 @@ from netad.cli.common import (
     PREPROCESS_HELP,
     AddressOption,
     BackendOption,
+    DatasetOption,
+    DropColumnsOption,
+    LabelColumnOption,
+    NormalLabelOption,
     QuietOption,
     VerboseOption,
     app,
     count,
+    dataset_options,
     log_to_stderr,
     mean_std,
     parse_assignments,
     parse_detector_params,
+    parse_seeds,
     say,
     stderr,
     stdout,
     user_errors,
 )
 from netad.cli.progress import job_callbacks, progress_on_stderr
-from netad.errors import NetadInputError
 
 
 def _leaderboard(summary: Any, title: str) -> Table:
@@ -114,17 +119,10 @@ def bench(
         Path | None,
         typer.Option("--data-path", help="Dataset file or directory (default: $NETAD_DATA/<dataset>)."),
     ] = None,
-    label_column: Annotated[str | None, typer.Option("--label-column", help="csv: the label column.")] = None,
-    normal_label: Annotated[
-        str | None, typer.Option("--normal-label", help="csv: the label value of normal rows.")
-    ] = None,
-    drop_columns: Annotated[
-        str | None,
-        typer.Option("--drop-columns", help="csv: columns that are not features, comma-separated."),
-    ] = None,
-    dataset_option: Annotated[
-        list[str] | None, typer.Option("--dataset-option", help="Loader option KEY=VALUE (repeatable).")
-    ] = None,
+    label_column: LabelColumnOption = None,
+    normal_label: NormalLabelOption = None,
+    drop_columns: DropColumnsOption = None,
+    dataset_option: DatasetOption = None,
     protocol_option: Annotated[
         list[str] | None,
         typer.Option("--protocol-option", help="Protocol option KEY=VALUE (repeatable), e.g. unseen='[\"Bot\"]'."),
@@ -151,17 +149,8 @@ def bench(
     log_to_stderr(verbose)
     from netad.bench import run
 
-    dataset_options = parse_assignments(dataset_option, "--dataset-option")
-    if label_column is not None:
-        dataset_options["label_column"] = label_column
-    if normal_label is not None:
-        dataset_options["normal_label"] = normal_label
-    if drop_columns is not None:
-        dataset_options["drop_columns"] = [c.strip() for c in drop_columns.split(",") if c.strip()]
-    try:
-        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    except ValueError:
-        raise NetadInputError(f"--seeds {seeds!r}: expected integers separated by commas") from None
+    loader_options = dataset_options(dataset_option, label_column, normal_label, drop_columns)
+    seed_list = parse_seeds(seeds)
 
     with progress_on_stderr(quiet) as shown:
         on_plan, on_done = job_callbacks(shown, f"{dataset} / {protocol}")
@@ -169,14 +158,14 @@ def bench(
             dataset, detectors, seed_list, protocol, ",".join(threshold), out,
             detector_params=parse_detector_params(param),
             dataset_path=str(data_path) if data_path else None,
-            dataset_options=dataset_options, protocol_options=parse_assignments(protocol_option, "--protocol-option"),
+            dataset_options=loader_options, protocol_options=parse_assignments(protocol_option, "--protocol-option"),
             max_train=max_train, n_jobs=n_jobs, preprocess=parse_assignments(preprocess_option, "--preprocess-option"),
             save_scores=not no_scores, overwrite=overwrite,
             on_done=on_done, on_plan=on_plan, backend=backend, address=address,
         )  # fmt: skip
     if not result.summary.empty:
         stdout.print(_leaderboard(result.summary, f"netad bench — {protocol} protocol, seeds {seeds}"))
-    for warning in result.warnings:  # shown even with --quiet
+    for warning in [*result.warnings, *_dropped_rows(result.run_dir)]:  # shown even with --quiet
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     say(f"run directory: {result.run_dir}")
     if plots and result.run_dir is not None and not no_scores:
@@ -187,6 +176,21 @@ def bench(
     if result.errors:
         stderr.print(f"[red]{len(result.errors)} job(s) failed[/]; see config.json")
         raise typer.Exit(1)
+
+
+def _dropped_rows(run_dir: Path | None) -> list[str]:
+    """The rows each dataset's loader dropped, as config.json records them: said on the console too."""
+    import json
+
+    from netad.pipeline import dropped_rows_message
+
+    if run_dir is None or not (run_dir / "config.json").is_file():
+        return []
+    datasets = json.loads((run_dir / "config.json").read_text()).get("datasets", {})
+    lines = [
+        dropped_rows_message(name, info.get("rows", 0), info.get("dropped_rows", {})) for name, info in datasets.items()
+    ]
+    return [line for line in lines if line]
 
 
 def _sweep_table(table: Any, title: str) -> Table:

@@ -11,11 +11,16 @@ from rich.table import Table
 
 from netad.cli.common import (
     DataPathOption,
+    DatasetOption,
+    DropColumnsOption,
+    LabelColumnOption,
     MaxTrainOption,
+    NormalLabelOption,
     PreprocessOption,
     QuietOption,
     VerboseOption,
     app,
+    dataset_options,
     log_to_stderr,
     say,
     single_job,
@@ -47,6 +52,10 @@ def train(
     ] = "p99",
     max_train: MaxTrainOption = None,
     data_path: DataPathOption = None,
+    label_column: LabelColumnOption = None,
+    normal_label: NormalLabelOption = None,
+    drop_columns: DropColumnsOption = None,
+    dataset_option: DatasetOption = None,
     preprocess_option: PreprocessOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the model in a non-empty --out.")] = False,
     verbose: VerboseOption = False,
@@ -60,7 +69,10 @@ def train(
     scoped = [
         item if item.split("=", 1)[0].startswith(f"{detector}.") else f"{detector}.{item}" for item in param or []
     ]
-    job = single_job(dataset, detector, protocol, seed, scoped, max_train, data_path, preprocess_option, threshold)
+    loader_options = dataset_options(dataset_option, label_column, normal_label, drop_columns)
+    job = single_job(
+        dataset, detector, protocol, seed, scoped, max_train, data_path, preprocess_option, threshold, loader_options
+    )
     with progress_on_stderr(quiet) as shown:
         if shown is not None:
             shown.line(f"training {detector} on {dataset} ({protocol}, seed {seed})")
@@ -79,8 +91,10 @@ def train(
             "precision", "recall", "f1", "auroc", "auprc")), f"{trained.fit_seconds:.2f}",
     )  # fmt: skip
     stdout.print(table)
-    for warning in trained.warnings:  # shown even with --quiet
+    for warning in trained.warnings:  # shown even with --quiet (rows dropped while loading are among them)
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if trained.non_finite != "error":
+        say(f"NaN/Inf in scored flows: cleaned as in training ({trained.non_finite}; saved with the model)")
     say(f"model saved to {trained.path}")
 
 

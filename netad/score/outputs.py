@@ -34,6 +34,10 @@ def output_format(output: str | os.PathLike, forced: str | None = None) -> str:
         return forced
     if str(output) == STDOUT:
         return "jsonl"
+    if Path(output).is_dir():
+        raise NetadInputError(
+            f"output {output}: is a directory; give a file name (e.g. {Path(output) / 'scores.parquet'})"
+        )
     suffix = Path(output).suffix.lower()
     if suffix not in SUFFIXES:
         raise NetadInputError(
