@@ -185,6 +185,23 @@ def check_thresholds_fit(job: Job, split: Any) -> None:
             )
 
 
+def check_attacks_for_thresholds(specs: list[str], datasets: list[str], path: str | None, options: dict) -> None:
+    """Before a run: refuse threshold strategies that need labelled attacks (best-f1, oracle) on a dataset that has
+    none (all-normal data), instead of failing every job after its fit. Loads (and caches) the datasets."""
+    from netad.datasets import load
+
+    needing = [spec for spec in specs if thresholds.resolve(spec).needs_labels]
+    if not needing:
+        return
+    for name in datasets:
+        labels = load(name, path, **options).label
+        if not (labels == 1).any():
+            raise NetadInputError(
+                f"threshold {needing[0]!r} needs attack rows, but {name} has {len(labels):,} rows and no attack "
+                "(all-normal data); use a percentile (p99) or contamination:R"
+            )
+
+
 def choose_threshold(
     spec: Any,
     split: Any,

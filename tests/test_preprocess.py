@@ -243,3 +243,42 @@ def test_for_dataset_applies_the_datasets_registered_defaults_and_explicit_optio
     assert FlowPreprocessor.for_dataset(dagmm_npz, scaler="standard").scaler == "standard"
     other = Dataset("csv:flows.csv", features, label, category)
     assert FlowPreprocessor.for_dataset(other).scaler == "standard"
+
+
+@pytest.mark.parametrize("policy", ["clip", "zero"])
+def test_non_finite_values_are_filled_with_the_fitted_values(nsl_split, policy) -> None:
+    train = nsl_split.train.features
+    pre = FlowPreprocessor(categorical_columns=["protocol_type", "service", "flag"], log1p=True, non_finite=policy)
+    pre.fit(train)
+    j = pre.numeric_columns_.index("src_bytes")
+    expected_max = float(train["src_bytes"].max()) if policy == "clip" else 0.0
+    assert pre.posinf_fill_[j] == pytest.approx(expected_max) and pre.nan_fill_[j] == 0
+    test = nsl_split.test.features.iloc[:50].copy()
+    dirty = test.copy()
+    dirty.loc[dirty.index[[3, 7, 9]], "src_bytes"] = [np.inf, np.nan, -np.inf]
+    by_hand = test.copy()
+    by_hand.loc[by_hand.index[[3, 7, 9]], "src_bytes"] = [pre.posinf_fill_[j], 0.0, pre.neginf_fill_[j]]
+    np.testing.assert_array_equal(pre.transform(dirty), pre.transform(by_hand))
+    rows, counts = pre.non_finite_counts(dirty)
+    assert counts == {"src_bytes": 3} and np.flatnonzero(rows).tolist() == [3, 7, 9]
+
+
+def test_the_fill_values_survive_save_and_load(nsl_split, tmp_path) -> None:
+    from netad.detectors import get_class
+    from netad.persist import load_model, save_model
+
+    pre = FlowPreprocessor(categorical_columns=["protocol_type", "service", "flag"], non_finite="clip")
+    X = pre.fit_transform(nsl_split.train.features)
+    detector = get_class("pca")(n_components=5).fit(X)
+    loaded = load_model(save_model(tmp_path / "m", pre, detector)).preprocessor
+    assert loaded.non_finite == "clip"
+    for name in ("posinf_fill_", "neginf_fill_", "nan_fill_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(pre, name))
+    dirty = nsl_split.test.features.iloc[:20].copy()
+    dirty.loc[dirty.index[0], "dst_bytes"] = np.inf
+    np.testing.assert_array_equal(loaded.transform(dirty), pre.transform(dirty))
+
+
+def test_an_unknown_non_finite_policy_is_refused(nsl_split) -> None:
+    with pytest.raises(NetadInputError, match="non_finite='drop' is not one of error, clip, zero"):
+        FlowPreprocessor(non_finite="drop").fit(nsl_split.train.features.iloc[:100])

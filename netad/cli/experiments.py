@@ -151,6 +151,11 @@ def bench(
 
     loader_options = dataset_options(dataset_option, label_column, normal_label, drop_columns)
     seed_list = parse_seeds(seeds)
+    from netad.pipeline import check_attacks_for_thresholds
+
+    specs = [s.strip() for spec in threshold for s in spec.split(",") if s.strip()]
+    datasets = [d.strip() for d in dataset.split(",") if d.strip()]
+    check_attacks_for_thresholds(specs, datasets, str(data_path) if data_path else None, loader_options)
 
     with progress_on_stderr(quiet) as shown:
         on_plan, on_done = job_callbacks(shown, f"{dataset} / {protocol}")
@@ -166,7 +171,7 @@ def bench(
     if not result.summary.empty:
         stdout.print(_leaderboard(result.summary, f"netad bench — {protocol} protocol, seeds {seeds}"))
     for warning in [*result.warnings, *_dropped_rows(result.run_dir)]:  # shown even with --quiet
-        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     say(f"run directory: {result.run_dir}")
     if plots and result.run_dir is not None and not no_scores:
         from netad.viz.job_figures import write_figures

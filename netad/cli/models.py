@@ -92,7 +92,7 @@ def train(
     )  # fmt: skip
     stdout.print(table)
     for warning in trained.warnings:  # shown even with --quiet (rows dropped while loading are among them)
-        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if trained.non_finite != "error":
         say(f"NaN/Inf in scored flows: cleaned as in training ({trained.non_finite}; saved with the model)")
     say(f"model saved to {trained.path}")
