@@ -7,6 +7,8 @@ wherever it is used; thresholds come from the validation split (:func:`choose_th
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 import os
 import time
@@ -83,18 +85,17 @@ def check_detector_params(name: str, detector: Any, given: dict[str, Any]) -> No
     constraints for parameters passed on to the estimator it wraps. Raises one :class:`NetadInputError` line."""
     from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
-    defaults = type(detector)().get_params() if given else {}
+    signature = inspect.signature(type(detector).__init__).parameters.values()
+    defaults = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty}
     for key, value in given.items():
         default = defaults.get(key)
         numeric_default = isinstance(default, int | float) and not isinstance(default, bool)
-        if numeric_default and (isinstance(value, bool) or not isinstance(value, int | float)):
+        if numeric_default and isinstance(value, str | bool | list | dict):  # None and other numbers: the checks below
             kind = "an integer" if isinstance(default, int) else "a number"
             raise NetadInputError(f"--param {name}.{key}={value!r}: expected {kind} (default {default!r})")
     constraints = dict(getattr(type(detector), "_parameter_constraints", {}) or {})
     module_class = _SKLEARN_COUNTERPARTS.get(type(detector).__name__)
     if module_class is not None:
-        import importlib
-
         counterpart = getattr(importlib.import_module(module_class[0]), module_class[1])
         for key, rules in counterpart._parameter_constraints.items():  # noqa: SLF001 - scikit-learn's declared API
             if key in given:
