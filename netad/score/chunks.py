@@ -38,7 +38,7 @@ class ChunkScorer:
         self.preprocessor = model.preprocessor
         self.top_features = int(top_features)
         self.on_bad_rows = on_bad_rows
-        self.policy = getattr(self.preprocessor, "non_finite", "error")
+        self.policy = self.preprocessor.non_finite
         """The model's saved cleaning of NaN/±Inf ("error" for models saved without one)."""
         self.report = report
         self.attribution = attribution_method(model) if self.top_features else None
