@@ -110,14 +110,15 @@ def check_detector_params(name: str, detector: Any, given: dict[str, Any]) -> No
     if not given:
         return
     # deep detectors: the shared training settings, then the model's own rules (both run first thing in fit)
-    checks = [getattr(detector, "_train_config", None), getattr(detector, "_check_params", None)]
-    for check in [c for c in checks if c is not None]:
-        try:
-            result = check()
-            if hasattr(result, "check"):
-                result.check()
-        except (TypeError, ValueError) as exc:
-            raise NetadInputError(f"--param {name}: {exc}") from None
+    train_config = getattr(detector, "_train_config", None)
+    model_checks = getattr(detector, "_check_params", None)
+    try:
+        if train_config is not None:
+            train_config().check()
+        if model_checks is not None:
+            model_checks()
+    except (TypeError, ValueError) as exc:
+        raise NetadInputError(f"--param {name}: {exc}") from None
 
 
 @dataclass
