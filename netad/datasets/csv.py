@@ -34,6 +34,7 @@ from netad.datasets.tabular import (
     to_frame,
 )
 from netad.errors import NetadInputError
+from netad.inputs.header import dedupe
 from netad.inputs.opening import inspect_input
 from netad.inputs.values import first_undecodable, undecodable_message
 
@@ -73,7 +74,9 @@ def _read_table(path: Path, options: Mapping[str, Any]) -> tuple[pa.Table, list[
         _check_present(path, names, drop, "drop_columns")
         _check_present(path, names, categorical, "categorical_columns")
         table = pq.read_table(path, columns=[c for c in names if c not in drop])
-        return table.rename_columns([str(c).strip() for c in table.column_names]), []
+        stripped, renamed = dedupe([str(c).strip() for c in table.column_names])
+        notes = [f"{path.name}: column name {o!r} appears twice; the second is read as {n!r}" for o, n, _, _ in renamed]
+        return table.rename_columns(stripped), notes
     names, notes = header_names(file, delimiter=options["delimiter"])
     _check_present(path, names, [label], "label_column")
     _check_present(path, names, drop, "drop_columns")

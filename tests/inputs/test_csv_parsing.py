@@ -90,3 +90,14 @@ def test_text_in_a_numeric_column_names_the_line(nsl_frame, nsl_model, tmp_path)
     frame.to_csv(path, index=False)
     line = one_line_error(runner.invoke(app, ["score", str(nsl_model), str(path), "-o", str(tmp_path / "s.parquet")]))
     assert "'src_bytes'" in line and "'12kB'" in line and "line 323" in line
+
+
+def test_duplicate_names_in_a_parquet_file_are_reported_too(nsl_frame, nsl_model, tmp_path):
+    frame = nsl_frame.copy()
+    frame["hot "] = frame["hot"]  # the same name once spaces are stripped
+    path = tmp_path / "flows.parquet"
+    frame.to_parquet(path, index=False)
+    report = score_file(nsl_model, path, tmp_path / "s.parquet")
+    assert report.rows_scored == 1000 and any("'hot' appears twice" in note for note in report.notes)
+    dataset = load(f"csv:{path}", label_column="label", normal_label="normal", cache=False)
+    assert "hot.1" in dataset.features.columns and any("'hot' appears twice" in n for n in dataset.notes)
