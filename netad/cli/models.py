@@ -164,7 +164,7 @@ def score(
 
     with progress:
         report = score_file(
-            model, "-" if str(input_file) == "-" else input_file, "-" if to_stdout else out, chunk_rows=chunk_rows,
+            model, input_file, "-" if to_stdout else out, chunk_rows=chunk_rows,
             keep_columns=keep, top_features=top_features, on_bad_rows=on_bad_rows, only_alerts=only_alerts,
             output_format_name=kind, overwrite=overwrite, n_threads=threads, on_progress=on_progress,
         )  # fmt: skip
