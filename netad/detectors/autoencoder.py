@@ -11,7 +11,6 @@ Mixed loss 0.895, MAE 0.862, bottleneck 8 / 32: 0.894 / 0.909 (tanh). PCA-16 rea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
@@ -95,38 +94,7 @@ class AutoEncoder(DeepDetector):
         batchnorm: bool = False,
         loss: str = "mse",
         mixed_weight: float = 0.5,
-        *,
-        epochs: int = 50,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.hidden = hidden
         self.bottleneck = bottleneck
         self.activation = activation

@@ -95,6 +95,8 @@ class BiGAN(DeepDetector):
     remaining parameters are documented on :class:`netad.detectors.deep.DeepDetector`.
     """
 
+    parameter_defaults = {"batch_size": 50, "lr": 1e-5, "patience": 5}
+
     def __init__(
         self,
         latent_dim: int = 32,
@@ -104,38 +106,7 @@ class BiGAN(DeepDetector):
         dropout: float = 0.2,
         alpha: float = 0.9,
         beta1: float = 0.5,
-        *,
-        epochs: int = 50,
-        batch_size: int = 50,
-        lr: float = 1e-5,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 5,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.latent_dim = latent_dim
         self.encoder_hidden = encoder_hidden
         self.generator_hidden = generator_hidden

@@ -187,6 +187,15 @@ class DAGMM(DeepDetector):
 
     _score_batch_size = 16384
 
+    parameter_defaults = {
+        "epochs": 3,
+        "batch_size": 1024,
+        "lr": 1e-4,
+        "patience": None,
+        "validation_fraction": 0.0,
+        "grad_clip": 5.0,
+    }
+
     def __init__(
         self,
         hidden: Sequence[int] = (60, 30, 10),
@@ -202,38 +211,7 @@ class DAGMM(DeepDetector):
         mixture_components: int | None = 2,
         mixture_restarts: int = 5,
         mixture_max_rows: int = 100_000,
-        *,
-        epochs: int = 3,
-        batch_size: int = 1024,
-        lr: float = 1e-4,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = None,
-        validation_fraction: float = 0.0,
-        grad_clip: float | None = 5.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.estimation_hidden = estimation_hidden

@@ -107,6 +107,16 @@ class LatentSculpting(DeepDetector):
     # near cache (measured on 1 thread: ~10-30% more rows/s than 4096; benchmarks/results/cicids2017_scale.md)
     _score_batch_size = 512
 
+    parameter_defaults = {
+        "epochs": 10,
+        "batch_size": 512,
+        "lr": 3e-4,
+        "optimizer": "adamw",
+        "weight_decay": 1e-2,
+        "patience": None,
+        "grad_clip": 1.0,
+    }
+
     def __init__(
         self,
         conv_channels: Sequence[int] = (32, 16, 16, 16, 16),
@@ -135,38 +145,7 @@ class LatentSculpting(DeepDetector):
         stage1_fpr: float | None = 0.01,
         knn_k: int = 10,
         knn_max_rows: int | None = 50_000,
-        *,
-        epochs: int = 10,
-        batch_size: int = 512,
-        lr: float = 3e-4,
-        optimizer: str = "adamw",
-        weight_decay: float = 1e-2,
-        patience: int | None = None,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = 1.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.conv_channels = conv_channels
         self.d_model = d_model
         self.n_heads = n_heads

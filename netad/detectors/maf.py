@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
@@ -52,6 +51,8 @@ class MAFDetector(DeepDetector):
 
     _score_batch_size = 8192
 
+    parameter_defaults = {"epochs": 20, "batch_size": 512, "patience": 5, "grad_clip": 1.0}
+
     def __init__(
         self,
         n_blocks: int = 5,
@@ -59,38 +60,7 @@ class MAFDetector(DeepDetector):
         max_log_scale: float = 2.0,
         noise: float = 0.0,
         max_train_rows: int | None = 200_000,
-        *,
-        epochs: int = 20,
-        batch_size: int = 512,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 5,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = 1.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.n_blocks = n_blocks
         self.hidden = hidden
         self.max_log_scale = max_log_scale

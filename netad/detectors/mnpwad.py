@@ -137,6 +137,8 @@ class MNPWAD(DeepDetector):
 
     supervision = "weakly-supervised"
 
+    parameter_defaults = {"epochs": 30, "batch_size": 128, "lr": 0.005, "weight_decay": 5e-4}
+
     def __init__(
         self,
         n_prototypes: int | None = None,
@@ -153,38 +155,7 @@ class MNPWAD(DeepDetector):
         activation: str = "leaky_relu",
         max_prototype_cosine: float = 0.9,
         min_cluster_share: float = 0.0,
-        *,
-        epochs: int = 30,
-        batch_size: int = 128,
-        lr: float = 0.005,
-        optimizer: str = "adam",
-        weight_decay: float = 5e-4,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.n_prototypes = n_prototypes
         self.embedding_dim = embedding_dim
         self.hidden = hidden

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -106,6 +105,14 @@ class NeuTraL(DeepDetector):
     >>> scores = detector.decision_function(X_test)  # doctest: +SKIP
     """
 
+    parameter_defaults = {
+        "epochs": 20,
+        "batch_size": 64,
+        "weight_decay": 1e-5,
+        "patience": None,
+        "validation_fraction": 0.0,
+    }
+
     def __init__(
         self,
         n_transforms: int = 11,
@@ -117,38 +124,7 @@ class NeuTraL(DeepDetector):
         activation: str = "leaky_relu",
         negative_slope: float = 0.01,
         bias: bool = False,
-        *,
-        epochs: int = 20,
-        batch_size: int = 64,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 1e-5,
-        patience: int | None = None,
-        validation_fraction: float = 0.0,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.n_transforms = n_transforms
         self.transform_type = transform_type
         self.transform_hidden = transform_hidden

@@ -72,6 +72,8 @@ class Seq2SeqAutoEncoder(DeepDetector):
     windows; it monitors fit, not generalisation.
     """
 
+    parameter_defaults = {"epochs": 20, "patience": 5, "grad_clip": 1.0}
+
     def __init__(
         self,
         mode: str = "features",
@@ -79,38 +81,7 @@ class Seq2SeqAutoEncoder(DeepDetector):
         hidden_size: int = 32,
         num_layers: int = 1,
         dropout: float = 0.0,
-        *,
-        epochs: int = 20,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 5,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = 1.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.mode = mode
         self.window = window
         self.hidden_size = hidden_size

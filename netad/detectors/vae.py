@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
@@ -147,38 +146,7 @@ class VAE(DeepDetector):
         score: str = "reconstruction_probability",
         n_samples: int = 10,
         decoder_variance: str = "learned",
-        *,
-        epochs: int = 50,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
@@ -277,59 +245,4 @@ class BetaVAE(VAE):
     collapse seen with a large ``beta`` from epoch 0. Parameters as in :class:`VAE`.
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (64, 32),
-        latent_dim: int = 16,
-        activation: str = "tanh",
-        dropout: float = 0.0,
-        batchnorm: bool = False,
-        beta: float = 4.0,
-        kl_warmup: str = "linear",
-        warmup_epochs: int = 10,
-        score: str = "reconstruction_probability",
-        n_samples: int = 10,
-        decoder_variance: str = "learned",
-        *,
-        epochs: int = 50,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            latent_dim=latent_dim,
-            activation=activation,
-            dropout=dropout,
-            batchnorm=batchnorm,
-            beta=beta,
-            kl_warmup=kl_warmup,
-            warmup_epochs=warmup_epochs,
-            score=score,
-            n_samples=n_samples,
-            decoder_variance=decoder_variance,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
+    parameter_defaults = {"beta": 4.0, "kl_warmup": "linear"}
