@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import check_parameters
 from netad.nn import TrainConfig, predict_batches, resolve_device, seeded, thread_limit, train
 
 
@@ -131,8 +132,14 @@ class DeepDetector(BaseDetector):
         """Called after each epoch with its logs; return True to stop training."""
         return None
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    """What each model parameter accepts, in scikit-learn's style (:mod:`netad.detectors.constraints`); the
+    training settings are checked by :meth:`netad.nn.TrainConfig.check`."""
+
     def _check_params(self) -> None:
-        """Validate model-specific parameters before anything is built (raise NetadInputError)."""
+        """Validate the model parameters before anything is built (raise NetadInputError): the declared
+        ``_parameter_constraints``; a subclass adds the rules that tie several parameters together."""
+        check_parameters(self, self._parameter_constraints)
 
     def _train_arrays(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, ...]:
         """The arrays the trainer batches together (default: X alone)."""
@@ -194,18 +201,16 @@ class DeepDetector(BaseDetector):
 
         self._check_fitted()
         X = check_features(X, self.n_features_in_, what=f"{type(self).__name__}.embed X")
-        return predict_batches(
-            self._embed_batch,
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        )
+        return self._predict(self._embed_batch, X)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
+        return self._predict(self._score_batch, X)
+
+    def _predict(self, fn: Any, X: np.ndarray) -> np.ndarray:
+        """``fn`` (a batch -> per-row values) over ``X`` in scoring batches of ``_score_batch_size`` rows, on the
+        fitted device, in inference mode, with the detector's threads; float32."""
         return predict_batches(
-            self._score_batch,
+            fn,
             X,
             module=self.module_,
             batch_size=self._score_batch_size,

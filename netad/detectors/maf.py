@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from netad.detectors.base import subsample_rows
+from netad.detectors.constraints import Sizes, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
 from netad.nn import check_sizes
 from netad.nn.flows import MAF
 
@@ -67,16 +67,13 @@ class MAFDetector(DeepDetector):
         self.noise = noise
         self.max_train_rows = max_train_rows
 
-    def _check_params(self) -> None:
-        check_sizes(self.hidden, "hidden")
-        if int(self.n_blocks) < 1:
-            raise NetadInputError(f"n_blocks must be >= 1, got {self.n_blocks!r}")
-        if not float(self.max_log_scale) > 0:
-            raise NetadInputError(f"max_log_scale must be > 0, got {self.max_log_scale!r}")
-        if float(self.noise) < 0:
-            raise NetadInputError(f"noise must be >= 0, got {self.noise!r}")
-        if self.max_train_rows is not None and int(self.max_train_rows) < 2:
-            raise NetadInputError(f"max_train_rows must be >= 2 or None, got {self.max_train_rows!r}")
+    _parameter_constraints = {
+        "hidden": [Sizes()],
+        "n_blocks": [at_least(1)],
+        "max_log_scale": [positive()],
+        "noise": [non_negative()],
+        "max_train_rows": [at_least(2), None],
+    }
 
     def _build(self, n_features: int) -> nn.Module:
         return MAF(n_features, int(self.n_blocks), check_sizes(self.hidden, "hidden"), float(self.max_log_scale))

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from netad.detectors.constraints import Sizes, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
 from netad.nn import activation, check_sizes, mlp
 from netad.nn.transforms import LearnableTransforms, transform_type
 
@@ -135,18 +135,19 @@ class NeuTraL(DeepDetector):
         self.negative_slope = negative_slope
         self.bias = bias
 
+    _parameter_constraints = {
+        "n_transforms": [at_least(2)],
+        "transform_hidden": [Sizes()],
+        "hidden": [Sizes()],
+        "rep_dim": [at_least(1)],
+        "temperature": [positive()],
+        "negative_slope": [non_negative()],
+    }
+
     def _check_params(self) -> None:
-        if int(self.n_transforms) < 2:
-            raise NetadInputError(f"n_transforms must be >= 2 (the loss contrasts views), got {self.n_transforms!r}")
-        transform_type(self.transform_type)
-        check_sizes(self.transform_hidden, "transform_hidden")
-        check_sizes(self.hidden, "hidden")
-        check_sizes((self.rep_dim,), "rep_dim")
-        if not float(self.temperature) > 0:
-            raise NetadInputError(f"temperature must be > 0, got {self.temperature!r}")
-        activation(self.activation)  # raises on an unknown name
-        if not float(self.negative_slope) >= 0:
-            raise NetadInputError(f"negative_slope must be >= 0, got {self.negative_slope!r}")
+        super()._check_params()
+        transform_type(self.transform_type)  # raises on an unknown name (DeepOD's aliases are accepted too)
+        activation(self.activation)  # raises on an unknown name (any case, "-" or "_")
 
     def _build(self, n_features: int) -> nn.Module:
         return NeuTraLNet(

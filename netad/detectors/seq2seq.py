@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from netad.detectors.base import check_features
+from netad.detectors.constraints import Interval, Real, any_case, at_least
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
-from netad.nn import predict_batches, thread_limit
+from netad.nn import thread_limit
 
 MODES = ("features", "window")
 
@@ -93,14 +93,13 @@ class Seq2SeqAutoEncoder(DeepDetector):
         """In ``window`` mode a row's score reads the ``window - 1`` rows before it."""
         return max(0, int(self.window) - 1) if self._windowed else 0
 
-    def _check_params(self) -> None:
-        if str(self.mode).lower() not in MODES:
-            raise NetadInputError(f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
-        for name in ("window", "hidden_size", "num_layers"):
-            if int(getattr(self, name)) < 1:
-                raise NetadInputError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise NetadInputError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+    _parameter_constraints = {
+        "mode": [any_case(MODES)],
+        "window": [at_least(1)],
+        "hidden_size": [at_least(1)],
+        "num_layers": [at_least(1)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
 
     @property
     def _windowed(self) -> bool:
@@ -170,20 +169,16 @@ class Seq2SeqAutoEncoder(DeepDetector):
                 out[start : start + len(chunk)] = self._errors(self._windows(padded, chunk)).float().cpu().numpy()
         return out
 
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        return self.module_.encode(xb.unsqueeze(-1))  # features mode: each row a sequence of its features
+
     def embed(self, X: Any) -> np.ndarray:
         """The code (encoder's final hidden state) per row; in ``window`` mode, of the window ending there."""
+        if not self._windowed:
+            return super().embed(X)
         self._check_fitted()
         X = check_features(X, self.n_features_in_, what="Seq2SeqAutoEncoder.embed X")
         net: Seq2SeqNet = self.module_
-        if not self._windowed:
-            return predict_batches(
-                lambda xb: net.encode(xb.unsqueeze(-1)),
-                X,
-                module=net,
-                batch_size=self._score_batch_size,
-                device=self.device_,
-                n_threads=self.n_threads,
-            )
         device = torch.device(self.device_)
         padded = torch.from_numpy(self._pad(X)).to(device)
         ends = torch.arange(int(self.window) - 1, len(padded), device=device)

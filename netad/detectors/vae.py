@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from netad.detectors.constraints import Sizes, any_case, at_least, non_negative
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
 from netad.nn import ACTIVATIONS, check_sizes, mlp
@@ -159,25 +160,17 @@ class VAE(DeepDetector):
         self.n_samples = n_samples
         self.decoder_variance = decoder_variance
 
-    def _check_params(self) -> None:
-        check_sizes(self.hidden, "hidden")
-        check_sizes((self.latent_dim,), "latent_dim")
-        if str(self.activation).lower() not in ACTIVATIONS:
-            raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
-        if not float(self.beta) >= 0:
-            raise NetadInputError(f"beta must be >= 0, got {self.beta!r}")
-        if str(self.kl_warmup).lower() not in KL_WARMUPS:
-            raise NetadInputError(f"unknown kl_warmup {self.kl_warmup!r}; use one of {', '.join(KL_WARMUPS)}")
-        if int(self.warmup_epochs) < 0:
-            raise NetadInputError(f"warmup_epochs must be >= 0, got {self.warmup_epochs!r}")
-        if str(self.score).lower() not in SCORES:
-            raise NetadInputError(f"unknown score {self.score!r}; use one of {', '.join(SCORES)}")
-        if int(self.n_samples) < 1:
-            raise NetadInputError(f"n_samples must be >= 1, got {self.n_samples!r}")
-        if str(self.decoder_variance).lower() not in DECODER_VARIANCES:
-            raise NetadInputError(
-                f"unknown decoder_variance {self.decoder_variance!r}; use one of {', '.join(DECODER_VARIANCES)}"
-            )
+    _parameter_constraints = {
+        "hidden": [Sizes()],
+        "latent_dim": [at_least(1)],
+        "activation": [any_case(ACTIVATIONS)],
+        "beta": [non_negative()],
+        "kl_warmup": [any_case(KL_WARMUPS)],
+        "warmup_epochs": [at_least(0)],
+        "score": [any_case(SCORES)],
+        "n_samples": [at_least(1)],
+        "decoder_variance": [any_case(DECODER_VARIANCES)],
+    }
 
     def _build(self, n_features: int) -> nn.Module:
         self.kl_weights_: list[float] = []

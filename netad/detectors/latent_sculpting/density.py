@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
-from netad.nn import TrainConfig, TrainResult, predict_batches, train
+from netad.nn import TrainConfig, TrainResult, train
 
 
 def flow_config(detector: Any) -> TrainConfig:
@@ -36,14 +35,7 @@ def train_flow(detector: Any, z_benign: np.ndarray) -> TrainResult:
 
 def flow_nll(detector: Any, Z: np.ndarray) -> np.ndarray:
     """``-log p(z)`` of each latent row under the fitted flow (float32)."""
-    return predict_batches(
-        detector.module_.flow.nll,
-        Z,
-        module=detector.module_,
-        batch_size=detector._score_batch_size,
-        device=torch.device(detector.device_),
-        n_threads=detector.n_threads,
-    )
+    return detector._predict(detector.module_.flow.nll, Z)
 
 
 def median_and_spread(values: np.ndarray, floor: float) -> tuple[float, float]:

@@ -10,13 +10,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from netad.detectors.constraints import Interval, OneOf, Real, Sizes, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
 from netad.detectors.latent_sculpting.density import flow_nll, median_and_spread, train_flow
 from netad.detectors.latent_sculpting.knn import fit_knn_reference, knn_mean, knn_tables
 from netad.detectors.latent_sculpting.scores import SCORES, VARIANTS, flagged, needed_parts, variant_scores
 from netad.detectors.latent_sculpting.stage1 import LatentSculptingNet, Stage1Rows, choose_stage1_rows
 from netad.errors import NetadInputError
-from netad.nn import check_sizes, predict_batches
+from netad.nn import check_sizes
 from netad.nn.flows import MAF
 from netad.nn.sculpt import SEPARATIONS, HybridEncoder, dual_centroid_loss
 
@@ -167,37 +168,28 @@ class LatentSculpting(DeepDetector):
             "cannot flag unseen families: use a lower percentile or a smaller stage1_fpr"
         )
 
+    _parameter_constraints = {
+        "conv_channels": [Sizes()],
+        "flow_hidden": [Sizes()],
+        **{name: [at_least(1)] for name in ("d_model", "n_heads", "n_layers", "dim_feedforward", "latent_dim")},
+        "flow_blocks": [at_least(1)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **{name: [non_negative()] for name in ("alpha", "beta", "gamma", "margin", "input_noise")},
+        "stage1_benign_ratio": [positive(), None],
+        "flow_max_log_scale": [positive()],
+        "max_stage1_rows": [at_least(4), None],
+        "max_flow_rows": [at_least(2), None],
+        "separation": [OneOf(SEPARATIONS)],
+        "stage1_fpr": [Interval(Real, 0, 1, closed="neither"), None],
+        "knn_k": [at_least(1)],
+        "knn_max_rows": [at_least(2), None],
+        "score": [OneOf(SCORES)],
+    }
+
     def _check_params(self) -> None:
-        check_sizes(self.conv_channels, "conv_channels")
-        check_sizes(self.flow_hidden, "flow_hidden")
-        for name in ("d_model", "n_heads", "n_layers", "dim_feedforward", "latent_dim", "flow_blocks"):
-            if int(getattr(self, name)) < 1:
-                raise NetadInputError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        super()._check_params()
         if int(self.d_model) % int(self.n_heads):
             raise NetadInputError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise NetadInputError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        for name in ("alpha", "beta", "gamma", "margin", "input_noise"):
-            if not float(getattr(self, name)) >= 0:
-                raise NetadInputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.stage1_benign_ratio is not None and not float(self.stage1_benign_ratio) > 0:
-            raise NetadInputError(f"stage1_benign_ratio must be > 0 or None, got {self.stage1_benign_ratio!r}")
-        if not float(self.flow_max_log_scale) > 0:
-            raise NetadInputError(f"flow_max_log_scale must be > 0, got {self.flow_max_log_scale!r}")
-        if self.max_stage1_rows is not None and int(self.max_stage1_rows) < 4:
-            raise NetadInputError(f"max_stage1_rows must be >= 4 or None, got {self.max_stage1_rows!r}")
-        if self.max_flow_rows is not None and int(self.max_flow_rows) < 2:
-            raise NetadInputError(f"max_flow_rows must be >= 2 or None, got {self.max_flow_rows!r}")
-        if str(self.separation) not in SEPARATIONS:
-            raise NetadInputError(f"unknown separation {self.separation!r}; use one of {', '.join(SEPARATIONS)}")
-        if self.stage1_fpr is not None and not 0.0 < float(self.stage1_fpr) < 1.0:
-            raise NetadInputError(f"stage1_fpr must lie in (0, 1) or be None, got {self.stage1_fpr!r}")
-        if int(self.knn_k) < 1:
-            raise NetadInputError(f"knn_k must be >= 1, got {self.knn_k!r}")
-        if self.knn_max_rows is not None and int(self.knn_max_rows) < 2:
-            raise NetadInputError(f"knn_max_rows must be >= 2 or None, got {self.knn_max_rows!r}")
-        if str(self.score) not in SCORES:
-            raise NetadInputError(f"unknown score {self.score!r}; use one of {', '.join(SCORES)}")
 
     def _build(self, n_features: int) -> nn.Module:
         encoder = HybridEncoder(
@@ -325,14 +317,7 @@ class LatentSculpting(DeepDetector):
 
     # -- scoring ---------------------------------------------------------------------------------------
     def _encode(self, X: np.ndarray) -> np.ndarray:
-        return predict_batches(
-            self.module_.encoder,
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        )
+        return self._predict(self.module_.encoder, X)
 
     def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
         return self.module_.encoder(xb)
@@ -365,14 +350,7 @@ class LatentSculpting(DeepDetector):
                 "to use score='knn' or 'two-stage-knn'"
             )
         tables = knn_tables(self.knn_reference_, torch.device(self.device_)) if with_knn else None
-        out = predict_batches(
-            lambda xb: self._parts_batch(xb, with_flow, with_knn, tables),
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        ).astype(np.float64)
+        out = self._predict(lambda xb: self._parts_batch(xb, with_flow, with_knn, tables), X).astype(np.float64)
         parts = {"margin": out[:, 0], "distance": out[:, 1]}
         if with_flow:
             parts["nll"] = out[:, 2]
