@@ -42,7 +42,7 @@ register("seq2seq", "netad.detectors.seq2seq", "Seq2SeqAutoEncoder", "LSTM seq2s
 register("maf", "netad.detectors.maf", "MAFDetector", "Masked autoregressive flow density, -log p(x)")
 register(
     "latent-sculpting",
-    "netad.detectors.latent_sculpting",
+    "netad.detectors.latent_sculpting.detector",
     "LatentSculpting",
     "Latent sculpting: DCCL-trained CNN+Transformer encoder + MAF on benign latents (semi-supervised, zero-shot)",
 )

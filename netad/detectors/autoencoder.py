@@ -11,16 +11,15 @@ Mixed loss 0.895, MAE 0.862, bottleneck 8 / 32: 0.894 / 0.909 (tanh). PCA-16 rea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from netad.detectors.constraints import Sizes, any_case, at_least, non_negative
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
-from netad.nn import ACTIVATIONS, check_sizes, mlp, predict_batches
+from netad.nn import ACTIVATIONS, check_sizes, mlp
 
 LOSSES = ("mse", "mae", "mixed")
 
@@ -95,38 +94,7 @@ class AutoEncoder(DeepDetector):
         batchnorm: bool = False,
         loss: str = "mse",
         mixed_weight: float = 0.5,
-        *,
-        epochs: int = 50,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.hidden = hidden
         self.bottleneck = bottleneck
         self.activation = activation
@@ -135,15 +103,13 @@ class AutoEncoder(DeepDetector):
         self.loss = loss
         self.mixed_weight = mixed_weight
 
-    def _check_params(self) -> None:
-        check_sizes(self.hidden, "hidden")
-        check_sizes((self.bottleneck,), "bottleneck")
-        if str(self.activation).lower() not in ACTIVATIONS:
-            raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
-        if str(self.loss).lower() not in LOSSES:
-            raise NetadInputError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
-        if float(self.mixed_weight) < 0:
-            raise NetadInputError(f"mixed_weight must be >= 0, got {self.mixed_weight!r}")
+    _parameter_constraints = {
+        "hidden": [Sizes()],
+        "bottleneck": [at_least(1)],
+        "activation": [any_case(ACTIVATIONS)],
+        "loss": [any_case(LOSSES)],
+        "mixed_weight": [non_negative()],
+    }
 
     def _build(self, n_features: int) -> nn.Module:
         return AutoEncoderNet(
@@ -171,14 +137,7 @@ class AutoEncoder(DeepDetector):
 
     def reconstruct(self, X: np.ndarray) -> np.ndarray:
         """The network's output for preprocessed rows ``X`` (batched, on the fitted device)."""
-        return predict_batches(
-            self.module_,
-            np.asarray(X, dtype=np.float32),
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        )
+        return self._predict(self.module_, np.asarray(X, dtype=np.float32))
 
     def _score_batch(self, xb: torch.Tensor) -> torch.Tensor:
         return reconstruction_error(xb, self.module_(xb), str(self.loss).lower(), float(self.mixed_weight))

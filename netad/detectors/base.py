@@ -361,6 +361,14 @@ class BaseDetector(BaseEstimator):
         if not hasattr(self, "threshold_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(X) first")
 
+    def _fit_sample(self, X: np.ndarray) -> np.ndarray:
+        """The rows a detector with a ``max_samples`` cap fits on: all of ``X``, or a seeded sample of that many
+        rows; records ``sample_indices_`` (None = all rows) and ``n_samples_fit_``."""
+        self.sample_indices_ = subsample_rows(X, self.max_samples, self._rng(), type(self).__name__)  # type: ignore[attr-defined]
+        X_fit = X if self.sample_indices_ is None else X[self.sample_indices_]
+        self.n_samples_fit_ = len(X_fit)
+        return X_fit
+
     def _rng(self, salt: int | None = None) -> np.random.Generator:
         """The detector's own seeded generator; with ``salt``, an independent stream from the same seed."""
         if salt is None or not isinstance(self.random_state, int | np.integer):

@@ -18,17 +18,16 @@ for GANs).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from netad.detectors.base import check_features
+from netad.detectors.constraints import Interval, Real, Sizes, at_least
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
-from netad.nn import check_sizes, make_optimizer, mlp, predict_batches
+from netad.nn import check_sizes, make_optimizer, mlp
 
 
 class BiGANNet(nn.Module):
@@ -95,6 +94,8 @@ class BiGAN(DeepDetector):
     remaining parameters are documented on :class:`netad.detectors.deep.DeepDetector`.
     """
 
+    parameter_defaults = {"batch_size": 50, "lr": 1e-5, "patience": 5}
+
     def __init__(
         self,
         latent_dim: int = 32,
@@ -104,38 +105,7 @@ class BiGAN(DeepDetector):
         dropout: float = 0.2,
         alpha: float = 0.9,
         beta1: float = 0.5,
-        *,
-        epochs: int = 50,
-        batch_size: int = 50,
-        lr: float = 1e-5,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 5,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.latent_dim = latent_dim
         self.encoder_hidden = encoder_hidden
         self.generator_hidden = generator_hidden
@@ -144,17 +114,18 @@ class BiGAN(DeepDetector):
         self.alpha = alpha
         self.beta1 = beta1
 
+    _parameter_constraints = {
+        "latent_dim": [at_least(1)],
+        "encoder_hidden": [Sizes()],
+        "generator_hidden": [Sizes()],
+        "discriminator_hidden": [at_least(1)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "beta1": [Interval(Real, 0, 1, closed="left")],
+    }
+
     def _check_params(self) -> None:
-        check_sizes((self.latent_dim,), "latent_dim")
-        check_sizes(self.encoder_hidden, "encoder_hidden")
-        check_sizes(self.generator_hidden, "generator_hidden")
-        check_sizes((self.discriminator_hidden,), "discriminator_hidden")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise NetadInputError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        if not 0.0 <= float(self.alpha) <= 1.0:
-            raise NetadInputError(f"alpha must lie in [0, 1], got {self.alpha!r}")
-        if not 0.0 <= float(self.beta1) < 1.0:
-            raise NetadInputError(f"beta1 must lie in [0, 1), got {self.beta1!r}")
+        super()._check_params()
         if self.lr_schedule != "none":
             raise NetadInputError("BiGAN steps its own two optimizers: lr_schedule must be 'none'")
 
@@ -237,15 +208,6 @@ class BiGAN(DeepDetector):
         finally:
             self._optimizers = None  # optimizer state is training-only; keeps the fitted detector small
 
-    def embed(self, X: Any) -> np.ndarray:
-        """The encoder's code E(x) per row, float32."""
-        self._check_fitted()
-        X = check_features(X, self.n_features_in_, what="BiGAN.embed X")
-        return predict_batches(
-            self.module_.encoder,
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=self.device_,
-            n_threads=self.n_threads,
-        )
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        """The encoder's code E(x) (``embed`` returns it per row)."""
+        return self.module_.encoder(xb)

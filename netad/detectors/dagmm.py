@@ -37,10 +37,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from netad.detectors.base import check_features, subsample_rows
+from netad.detectors.base import subsample_rows
+from netad.detectors.constraints import Interval, OneOf, Real, Sizes, any_case, at_least, non_negative
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadError, NetadInputError
-from netad.nn import ACTIVATIONS, check_sizes, mlp, predict_batches
+from netad.errors import NetadError
+from netad.nn import ACTIVATIONS, check_sizes, mlp
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,15 @@ class DAGMM(DeepDetector):
 
     _score_batch_size = 16384
 
+    parameter_defaults = {
+        "epochs": 3,
+        "batch_size": 1024,
+        "lr": 1e-4,
+        "patience": None,
+        "validation_fraction": 0.0,
+        "grad_clip": 5.0,
+    }
+
     def __init__(
         self,
         hidden: Sequence[int] = (60, 30, 10),
@@ -202,38 +212,7 @@ class DAGMM(DeepDetector):
         mixture_components: int | None = 2,
         mixture_restarts: int = 5,
         mixture_max_rows: int = 100_000,
-        *,
-        epochs: int = 3,
-        batch_size: int = 1024,
-        lr: float = 1e-4,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = None,
-        validation_fraction: float = 0.0,
-        grad_clip: float | None = 5.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.estimation_hidden = estimation_hidden
@@ -248,26 +227,21 @@ class DAGMM(DeepDetector):
         self.mixture_restarts = mixture_restarts
         self.mixture_max_rows = mixture_max_rows
 
-    def _check_params(self) -> None:
-        check_sizes(self.hidden, "hidden")
-        check_sizes(self.estimation_hidden, "estimation_hidden")
-        check_sizes((self.latent_dim,), "latent_dim")
-        if int(self.n_components) < 1:
-            raise NetadInputError(f"n_components must be >= 1, got {self.n_components!r}")
-        if str(self.activation).lower() not in ACTIVATIONS:
-            raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise NetadInputError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        for name in ("lambda_energy", "lambda_cov", "cov_eps"):
-            if not float(getattr(self, name)) >= 0:
-                raise NetadInputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.mixture not in MIXTURES:
-            raise NetadInputError(f"unknown mixture {self.mixture!r}; use one of {', '.join(MIXTURES)}")
-        for name in ("mixture_restarts", "mixture_max_rows"):
-            if int(getattr(self, name)) < 1:
-                raise NetadInputError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        if self.mixture_components is not None and int(self.mixture_components) < 1:
-            raise NetadInputError(f"mixture_components must be >= 1 or None, got {self.mixture_components!r}")
+    _parameter_constraints = {
+        "hidden": [Sizes()],
+        "estimation_hidden": [Sizes()],
+        "latent_dim": [at_least(1)],
+        "n_components": [at_least(1)],
+        "activation": [any_case(ACTIVATIONS)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lambda_energy": [non_negative()],
+        "lambda_cov": [non_negative()],
+        "cov_eps": [non_negative()],
+        "mixture": [OneOf(MIXTURES)],
+        "mixture_restarts": [at_least(1)],
+        "mixture_max_rows": [at_least(1)],
+        "mixture_components": [at_least(1), None],
+    }
 
     def _build(self, n_features: int) -> nn.Module:
         return DAGMMNet(
@@ -311,14 +285,7 @@ class DAGMM(DeepDetector):
             rows = subsample_rows(X, int(self.mixture_max_rows), self._rng(), "DAGMM mixture")
             X = X if rows is None else X[rows]
         # float32 rows out of predict_batches, moments in float64
-        out = predict_batches(
-            latent_and_membership,
-            X,
-            module=net,
-            batch_size=self._score_batch_size,
-            device=self.device_,
-            n_threads=self.n_threads,
-        ).astype(np.float64)
+        out = self._predict(latent_and_membership, X).astype(np.float64)
         d = int(self.latent_dim) + 2
         z, gamma = torch.from_numpy(out[:, :d]), torch.from_numpy(out[:, d:])
         if self.mixture == "em":
@@ -377,18 +344,9 @@ class DAGMM(DeepDetector):
         phi, mu, cholesky = self._mixture(xb.device)
         return sample_energy(z, phi, mu, cholesky)
 
-    def embed(self, X: Any) -> np.ndarray:
-        """``z = [z_c, relative distance, cosine]`` per row (the space the mixture lives in), float32."""
-        self._check_fitted()
-        X = check_features(X, self.n_features_in_, what="DAGMM.embed X")
-        return predict_batches(
-            lambda xb: self.module_(xb)[1],
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=self.device_,
-            n_threads=self.n_threads,
-        )
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        """``z = [z_c, relative distance, cosine]`` (the space the mixture lives in; ``embed`` returns it per row)."""
+        return self.module_(xb)[1]
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()

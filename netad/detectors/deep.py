@@ -6,8 +6,14 @@ A subclass writes only the model-specific part:
 - ``_loss(batch) -> tensor | {"loss": tensor, ...}``   mean loss of a mini-batch (extras are logged);
 - ``_score_batch(xb) -> tensor``   per-row anomaly score of a batch, higher = more anomalous;
 
+A subclass's ``__init__`` lists only its model's parameters: ``DeepDetector.__init_subclass__`` appends the
+shared training parameters (keyword-only, as in :meth:`DeepDetector.__init__`) to its signature, so
+``get_params``/``clone`` see every parameter explicitly, and ``parameter_defaults`` sets the subclass's own
+defaults for them (or for a parent model's parameters: ``BetaVAE`` is a ``VAE`` with other defaults).
+
 and, when needed, the hooks ``_val_loss``, ``_on_epoch_start``, ``_on_epoch_end``, ``_step`` (custom
-optimisation step, e.g. GANs) and ``_train_arrays`` (what is batched: X, or (X, y), ...). Training runs through
+optimisation step, e.g. GANs), ``_train_arrays`` (what is batched: X, or (X, y), ...) and ``_validation_arrays``
+(rows of the model's own choosing for the validation loss). Training runs through
 the one loop in :mod:`netad.nn.trainer`. A model with its own ``_step`` (e.g. a GAN's alternating updates)
 builds its optimizers in ``_build`` with ``netad.nn.make_optimizer(self._train_config(), params)`` so they
 honour the common ``optimizer``/``lr``/``weight_decay`` settings. This module imports torch;
@@ -16,13 +22,16 @@ honour the common ``optimizer``/``lr``/``weight_decay`` settings. This module im
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import check_parameters
 from netad.nn import TrainConfig, predict_batches, resolve_device, seeded, thread_limit, train
 
 
@@ -54,6 +63,10 @@ class DeepDetector(BaseDetector):
     """
 
     _score_batch_size: int = 2048  # rows per scoring pass: activations stay in L2 cache
+
+    parameter_defaults: ClassVar[dict[str, Any]] = {}
+    """A subclass's own defaults for parameters it inherits: the training settings below (BiGAN: lr 1e-5, ...) or
+    a parent model's (BetaVAE: beta 4). Applied to the generated ``__init__`` signature by ``__init_subclass__``."""
 
     def __init__(
         self,
@@ -88,6 +101,14 @@ class DeepDetector(BaseDetector):
         self.threshold = threshold
         self.random_state = random_state
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own_init = cls.__dict__.get("__init__")
+        if own_init is None and "parameter_defaults" not in cls.__dict__:
+            return  # the parent's generated __init__ fits as it is
+        model_init = own_init if own_init is not None else cls.__init__.__model_init__  # type: ignore[misc]
+        cls.__init__ = _with_training_parameters(cls, model_init)  # type: ignore[method-assign]
+
     # -- model-specific part (subclasses) --------------------------------------------------------------
     def _build(self, n_features: int) -> nn.Module:
         raise NotImplementedError
@@ -111,12 +132,23 @@ class DeepDetector(BaseDetector):
         """Called after each epoch with its logs; return True to stop training."""
         return None
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    """What each model parameter accepts, in scikit-learn's style (:mod:`netad.detectors.constraints`); the
+    training settings are checked by :meth:`netad.nn.TrainConfig.check`."""
+
     def _check_params(self) -> None:
-        """Validate model-specific parameters before anything is built (raise NetadInputError)."""
+        """Validate the model parameters before anything is built (raise NetadInputError): the declared
+        ``_parameter_constraints``; a subclass adds the rules that tie several parameters together."""
+        check_parameters(self, self._parameter_constraints)
 
     def _train_arrays(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, ...]:
         """The arrays the trainer batches together (default: X alone)."""
         return X
+
+    def _validation_arrays(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, ...] | None:
+        """Validation rows of the model's own choosing, shaped like ``_train_arrays`` (default None: the trainer
+        holds out a seeded ``validation_fraction`` of the training arrays)."""
+        return None
 
     # -- shared machinery --------------------------------------------------------------------------------
     def _train_config(self) -> TrainConfig:
@@ -148,6 +180,7 @@ class DeepDetector(BaseDetector):
             self._train_arrays(X, y),
             self._loss if self._step is None else None,
             config,
+            val_data=self._validation_arrays(X, y),
             val_loss=self._val_loss,
             step=self._step,
             on_epoch_start=self._on_epoch_start,
@@ -168,8 +201,16 @@ class DeepDetector(BaseDetector):
 
         self._check_fitted()
         X = check_features(X, self.n_features_in_, what=f"{type(self).__name__}.embed X")
+        return self._predict(self._embed_batch, X)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        return self._predict(self._score_batch, X)
+
+    def _predict(self, fn: Any, X: np.ndarray) -> np.ndarray:
+        """``fn`` (a batch -> per-row values) over ``X`` in scoring batches of ``_score_batch_size`` rows, on the
+        fitted device, in inference mode, with the detector's threads; float32."""
         return predict_batches(
-            self._embed_batch,
+            fn,
             X,
             module=self.module_,
             batch_size=self._score_batch_size,
@@ -177,12 +218,46 @@ class DeepDetector(BaseDetector):
             n_threads=self.n_threads,
         )
 
-    def _score(self, X: np.ndarray) -> np.ndarray:
-        return predict_batches(
-            self._score_batch,
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        )
+
+TRAINING_PARAMETERS: tuple[inspect.Parameter, ...] = tuple(
+    inspect.signature(DeepDetector.__init__).parameters.values()
+)[1:]
+"""The shared training parameters (keyword-only, with their defaults): every deep detector's ``__init__`` ends
+with them."""
+
+
+def _with_training_parameters(cls: type, model_init: Any) -> Any:
+    """``cls.__init__``: ``model_init``'s parameters, then the training parameters, defaults from
+    ``cls.parameter_defaults``. It stores every argument under its own name, like a hand-written scikit-learn
+    ``__init__``, and carries the full explicit signature (``__signature__``) that ``get_params`` reads."""
+    training_names = {p.name for p in TRAINING_PARAMETERS}
+    model_parameters = list(inspect.signature(model_init).parameters.values())
+    self_parameter, model_parameters = model_parameters[0], model_parameters[1:]
+    clash = sorted(training_names & {p.name for p in model_parameters})
+    if clash:
+        raise TypeError(f"{cls.__name__}.__init__ repeats the training parameters {clash}: DeepDetector adds them")
+    defaults = dict(cls.parameter_defaults)  # type: ignore[attr-defined]
+    unknown = sorted(set(defaults) - training_names - {p.name for p in model_parameters})
+    if unknown:
+        raise TypeError(f"{cls.__name__}.parameter_defaults names no parameter of it: {unknown}")
+    parameters = [p.replace(default=defaults.get(p.name, p.default)) for p in (*model_parameters, *TRAINING_PARAMETERS)]
+    signature = inspect.Signature([self_parameter, *parameters])
+
+    @functools.wraps(model_init)
+    def __init__(self: DeepDetector, *args: Any, **kwargs: Any) -> None:
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{cls.__name__}.__init__() {exc}") from None
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        del values[self_parameter.name]
+        training = {name: values.pop(name) for name in list(values) if name in training_names}
+        model_init(self, **values)
+        for name, value in training.items():
+            setattr(self, name, value)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    __init__.__model_init__ = model_init  # type: ignore[attr-defined]
+    return __init__

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn import covariance
 
-from netad.detectors.base import BaseDetector, subsample_rows
+from netad.detectors.base import BaseDetector
 from netad.errors import NetadInputError
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,7 @@ class EllipticEnvelope(BaseDetector):
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         name = type(self).__name__
-        self.sample_indices_ = subsample_rows(X, self.max_samples, self._rng(), name)
-        X_fit = X if self.sample_indices_ is None else X[self.sample_indices_]
-        self.n_samples_fit_ = len(X_fit)
+        X_fit = self._fit_sample(X)
         varying = np.ptp(X_fit, axis=0) > 0
         if not varying.any():
             raise NetadInputError(f"{name}.fit X: every column is constant on the training rows")

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from netad.detectors.base import subsample_rows
+from netad.detectors.constraints import Sizes, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
 from netad.nn import check_sizes
 from netad.nn.flows import MAF
 
@@ -52,6 +51,8 @@ class MAFDetector(DeepDetector):
 
     _score_batch_size = 8192
 
+    parameter_defaults = {"epochs": 20, "batch_size": 512, "patience": 5, "grad_clip": 1.0}
+
     def __init__(
         self,
         n_blocks: int = 5,
@@ -59,54 +60,20 @@ class MAFDetector(DeepDetector):
         max_log_scale: float = 2.0,
         noise: float = 0.0,
         max_train_rows: int | None = 200_000,
-        *,
-        epochs: int = 20,
-        batch_size: int = 512,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 5,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = 1.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.n_blocks = n_blocks
         self.hidden = hidden
         self.max_log_scale = max_log_scale
         self.noise = noise
         self.max_train_rows = max_train_rows
 
-    def _check_params(self) -> None:
-        check_sizes(self.hidden, "hidden")
-        if int(self.n_blocks) < 1:
-            raise NetadInputError(f"n_blocks must be >= 1, got {self.n_blocks!r}")
-        if not float(self.max_log_scale) > 0:
-            raise NetadInputError(f"max_log_scale must be > 0, got {self.max_log_scale!r}")
-        if float(self.noise) < 0:
-            raise NetadInputError(f"noise must be >= 0, got {self.noise!r}")
-        if self.max_train_rows is not None and int(self.max_train_rows) < 2:
-            raise NetadInputError(f"max_train_rows must be >= 2 or None, got {self.max_train_rows!r}")
+    _parameter_constraints = {
+        "hidden": [Sizes()],
+        "n_blocks": [at_least(1)],
+        "max_log_scale": [positive()],
+        "noise": [non_negative()],
+        "max_train_rows": [at_least(2), None],
+    }
 
     def _build(self, n_features: int) -> nn.Module:
         return MAF(n_features, int(self.n_blocks), check_sizes(self.hidden, "hidden"), float(self.max_log_scale))

@@ -51,12 +51,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from netad.detectors.constraints import Interval, Real, any_case, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
 from netad.nn import ACTIVATIONS, predict_batches, resolve_device, thread_limit
 from netad.nn.pretrain import StackedAutoEncoder, pretrain_layerwise
 from netad.nn.prototypes import (
-    check_min_cluster_share,
     dec_kl,
     init_prototypes,
     normalise,
@@ -137,6 +137,8 @@ class MNPWAD(DeepDetector):
 
     supervision = "weakly-supervised"
 
+    parameter_defaults = {"epochs": 30, "batch_size": 128, "lr": 0.005, "weight_decay": 5e-4}
+
     def __init__(
         self,
         n_prototypes: int | None = None,
@@ -153,38 +155,7 @@ class MNPWAD(DeepDetector):
         activation: str = "leaky_relu",
         max_prototype_cosine: float = 0.9,
         min_cluster_share: float = 0.0,
-        *,
-        epochs: int = 30,
-        batch_size: int = 128,
-        lr: float = 0.005,
-        optimizer: str = "adam",
-        weight_decay: float = 5e-4,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.n_prototypes = n_prototypes
         self.embedding_dim = embedding_dim
         self.hidden = hidden
@@ -201,26 +172,22 @@ class MNPWAD(DeepDetector):
         self.min_cluster_share = min_cluster_share
 
     # -- parameters ----------------------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        if self.n_prototypes is not None and int(self.n_prototypes) < 1:
-            raise NetadInputError(f"n_prototypes must be >= 1 or None (automatic), got {self.n_prototypes!r}")
-        if int(self.embedding_dim) < 1:
-            raise NetadInputError(f"embedding_dim must be >= 1, got {self.embedding_dim!r}")
-        if self.hidden is not None and int(self.hidden) < 1:
-            raise NetadInputError(f"hidden must be >= 1 or None, got {self.hidden!r}")
-        for name in ("m1", "lambda_kl", "noise", "likelihood_sharpness"):
-            if float(getattr(self, name)) < 0:
-                raise NetadInputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("alpha", "dwa_temperature", "anomaly_share"):
-            if not float(getattr(self, name)) > 0:
-                raise NetadInputError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if int(self.pretrain_epochs) < 1:
-            raise NetadInputError(f"pretrain_epochs must be >= 1, got {self.pretrain_epochs!r}")
-        if not -1.0 < float(self.max_prototype_cosine) <= 1.0:
-            raise NetadInputError(f"max_prototype_cosine must lie in (-1, 1], got {self.max_prototype_cosine!r}")
-        check_min_cluster_share(self.min_cluster_share)
-        if str(self.activation).lower() not in ACTIVATIONS:
-            raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
+    _parameter_constraints = {
+        "n_prototypes": [at_least(1), None],
+        "embedding_dim": [at_least(1)],
+        "hidden": [at_least(1), None],
+        "m1": [non_negative()],
+        "lambda_kl": [non_negative()],
+        "noise": [non_negative()],
+        "likelihood_sharpness": [non_negative()],
+        "alpha": [positive()],
+        "dwa_temperature": [positive()],
+        "anomaly_share": [positive()],
+        "pretrain_epochs": [at_least(1)],
+        "max_prototype_cosine": [Interval(Real, -1, 1, closed="right")],
+        "min_cluster_share": [Interval(Real, 0, 0.5, closed="left")],
+        "activation": [any_case(ACTIVATIONS)],
+    }
 
     def _widths(self, n_features: int) -> tuple[int, int, int]:
         embedding = int(self.embedding_dim)

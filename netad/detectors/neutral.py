@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from netad.detectors.constraints import Sizes, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
 from netad.nn import activation, check_sizes, mlp
 from netad.nn.transforms import LearnableTransforms, transform_type
 
@@ -106,6 +105,14 @@ class NeuTraL(DeepDetector):
     >>> scores = detector.decision_function(X_test)  # doctest: +SKIP
     """
 
+    parameter_defaults = {
+        "epochs": 20,
+        "batch_size": 64,
+        "weight_decay": 1e-5,
+        "patience": None,
+        "validation_fraction": 0.0,
+    }
+
     def __init__(
         self,
         n_transforms: int = 11,
@@ -117,38 +124,7 @@ class NeuTraL(DeepDetector):
         activation: str = "leaky_relu",
         negative_slope: float = 0.01,
         bias: bool = False,
-        *,
-        epochs: int = 20,
-        batch_size: int = 64,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 1e-5,
-        patience: int | None = None,
-        validation_fraction: float = 0.0,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.n_transforms = n_transforms
         self.transform_type = transform_type
         self.transform_hidden = transform_hidden
@@ -159,18 +135,19 @@ class NeuTraL(DeepDetector):
         self.negative_slope = negative_slope
         self.bias = bias
 
+    _parameter_constraints = {
+        "n_transforms": [at_least(2)],
+        "transform_hidden": [Sizes()],
+        "hidden": [Sizes()],
+        "rep_dim": [at_least(1)],
+        "temperature": [positive()],
+        "negative_slope": [non_negative()],
+    }
+
     def _check_params(self) -> None:
-        if int(self.n_transforms) < 2:
-            raise NetadInputError(f"n_transforms must be >= 2 (the loss contrasts views), got {self.n_transforms!r}")
-        transform_type(self.transform_type)
-        check_sizes(self.transform_hidden, "transform_hidden")
-        check_sizes(self.hidden, "hidden")
-        check_sizes((self.rep_dim,), "rep_dim")
-        if not float(self.temperature) > 0:
-            raise NetadInputError(f"temperature must be > 0, got {self.temperature!r}")
-        activation(self.activation)  # raises on an unknown name
-        if not float(self.negative_slope) >= 0:
-            raise NetadInputError(f"negative_slope must be >= 0, got {self.negative_slope!r}")
+        super()._check_params()
+        transform_type(self.transform_type)  # raises on an unknown name (DeepOD's aliases are accepted too)
+        activation(self.activation)  # raises on an unknown name (any case, "-" or "_")
 
     def _build(self, n_features: int) -> nn.Module:
         return NeuTraLNet(

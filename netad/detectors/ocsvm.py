@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn import kernel_approximation, linear_model, svm
 
-from netad.detectors.base import BaseDetector, subsample_rows
+from netad.detectors.base import BaseDetector
 
 
 class OneClassSVM(BaseDetector):
@@ -40,9 +40,7 @@ class OneClassSVM(BaseDetector):
         self.random_state = random_state
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        self.sample_indices_ = subsample_rows(X, self.max_samples, self._rng(), type(self).__name__)
-        X_fit = X if self.sample_indices_ is None else X[self.sample_indices_]
-        self.n_samples_fit_ = len(X_fit)
+        X_fit = self._fit_sample(X)
         self.model_ = svm.OneClassSVM(
             kernel=self.kernel, nu=self.nu, gamma=self.gamma, tol=self.tol, cache_size=self.cache_size
         ).fit(X_fit)

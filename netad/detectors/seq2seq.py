@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from netad.detectors.base import check_features
+from netad.detectors.constraints import Interval, Real, any_case, at_least
 from netad.detectors.deep import DeepDetector
-from netad.errors import NetadInputError
-from netad.nn import predict_batches, thread_limit
+from netad.nn import thread_limit
 
 MODES = ("features", "window")
 
@@ -72,6 +72,8 @@ class Seq2SeqAutoEncoder(DeepDetector):
     windows; it monitors fit, not generalisation.
     """
 
+    parameter_defaults = {"epochs": 20, "patience": 5, "grad_clip": 1.0}
+
     def __init__(
         self,
         mode: str = "features",
@@ -79,38 +81,7 @@ class Seq2SeqAutoEncoder(DeepDetector):
         hidden_size: int = 32,
         num_layers: int = 1,
         dropout: float = 0.0,
-        *,
-        epochs: int = 20,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 5,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = 1.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.mode = mode
         self.window = window
         self.hidden_size = hidden_size
@@ -122,14 +93,13 @@ class Seq2SeqAutoEncoder(DeepDetector):
         """In ``window`` mode a row's score reads the ``window - 1`` rows before it."""
         return max(0, int(self.window) - 1) if self._windowed else 0
 
-    def _check_params(self) -> None:
-        if str(self.mode).lower() not in MODES:
-            raise NetadInputError(f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
-        for name in ("window", "hidden_size", "num_layers"):
-            if int(getattr(self, name)) < 1:
-                raise NetadInputError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise NetadInputError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+    _parameter_constraints = {
+        "mode": [any_case(MODES)],
+        "window": [at_least(1)],
+        "hidden_size": [at_least(1)],
+        "num_layers": [at_least(1)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
 
     @property
     def _windowed(self) -> bool:
@@ -199,20 +169,16 @@ class Seq2SeqAutoEncoder(DeepDetector):
                 out[start : start + len(chunk)] = self._errors(self._windows(padded, chunk)).float().cpu().numpy()
         return out
 
+    def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        return self.module_.encode(xb.unsqueeze(-1))  # features mode: each row a sequence of its features
+
     def embed(self, X: Any) -> np.ndarray:
         """The code (encoder's final hidden state) per row; in ``window`` mode, of the window ending there."""
+        if not self._windowed:
+            return super().embed(X)
         self._check_fitted()
         X = check_features(X, self.n_features_in_, what="Seq2SeqAutoEncoder.embed X")
         net: Seq2SeqNet = self.module_
-        if not self._windowed:
-            return predict_batches(
-                lambda xb: net.encode(xb.unsqueeze(-1)),
-                X,
-                module=net,
-                batch_size=self._score_batch_size,
-                device=self.device_,
-                n_threads=self.n_threads,
-            )
         device = torch.device(self.device_)
         padded = torch.from_numpy(self._pad(X)).to(device)
         ends = torch.arange(int(self.window) - 1, len(padded), device=device)

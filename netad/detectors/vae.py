@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
 
+from netad.detectors.constraints import Sizes, any_case, at_least, non_negative
 from netad.detectors.deep import DeepDetector
 from netad.errors import NetadInputError
 from netad.nn import ACTIVATIONS, check_sizes, mlp
@@ -147,38 +147,7 @@ class VAE(DeepDetector):
         score: str = "reconstruction_probability",
         n_samples: int = 10,
         decoder_variance: str = "learned",
-        *,
-        epochs: int = 50,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.activation = activation
@@ -191,25 +160,17 @@ class VAE(DeepDetector):
         self.n_samples = n_samples
         self.decoder_variance = decoder_variance
 
-    def _check_params(self) -> None:
-        check_sizes(self.hidden, "hidden")
-        check_sizes((self.latent_dim,), "latent_dim")
-        if str(self.activation).lower() not in ACTIVATIONS:
-            raise NetadInputError(f"unknown activation {self.activation!r}; use one of {', '.join(ACTIVATIONS)}")
-        if not float(self.beta) >= 0:
-            raise NetadInputError(f"beta must be >= 0, got {self.beta!r}")
-        if str(self.kl_warmup).lower() not in KL_WARMUPS:
-            raise NetadInputError(f"unknown kl_warmup {self.kl_warmup!r}; use one of {', '.join(KL_WARMUPS)}")
-        if int(self.warmup_epochs) < 0:
-            raise NetadInputError(f"warmup_epochs must be >= 0, got {self.warmup_epochs!r}")
-        if str(self.score).lower() not in SCORES:
-            raise NetadInputError(f"unknown score {self.score!r}; use one of {', '.join(SCORES)}")
-        if int(self.n_samples) < 1:
-            raise NetadInputError(f"n_samples must be >= 1, got {self.n_samples!r}")
-        if str(self.decoder_variance).lower() not in DECODER_VARIANCES:
-            raise NetadInputError(
-                f"unknown decoder_variance {self.decoder_variance!r}; use one of {', '.join(DECODER_VARIANCES)}"
-            )
+    _parameter_constraints = {
+        "hidden": [Sizes()],
+        "latent_dim": [at_least(1)],
+        "activation": [any_case(ACTIVATIONS)],
+        "beta": [non_negative()],
+        "kl_warmup": [any_case(KL_WARMUPS)],
+        "warmup_epochs": [at_least(0)],
+        "score": [any_case(SCORES)],
+        "n_samples": [at_least(1)],
+        "decoder_variance": [any_case(DECODER_VARIANCES)],
+    }
 
     def _build(self, n_features: int) -> nn.Module:
         self.kl_weights_: list[float] = []
@@ -277,59 +238,4 @@ class BetaVAE(VAE):
     collapse seen with a large ``beta`` from epoch 0. Parameters as in :class:`VAE`.
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (64, 32),
-        latent_dim: int = 16,
-        activation: str = "tanh",
-        dropout: float = 0.0,
-        batchnorm: bool = False,
-        beta: float = 4.0,
-        kl_warmup: str = "linear",
-        warmup_epochs: int = 10,
-        score: str = "reconstruction_probability",
-        n_samples: int = 10,
-        decoder_variance: str = "learned",
-        *,
-        epochs: int = 50,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = 10,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = None,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            latent_dim=latent_dim,
-            activation=activation,
-            dropout=dropout,
-            batchnorm=batchnorm,
-            beta=beta,
-            kl_warmup=kl_warmup,
-            warmup_epochs=warmup_epochs,
-            score=score,
-            n_samples=n_samples,
-            decoder_variance=decoder_variance,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
+    parameter_defaults = {"beta": 4.0, "kl_warmup": "linear"}

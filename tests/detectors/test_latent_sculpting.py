@@ -12,7 +12,8 @@ from sklearn.metrics import roc_auc_score
 
 from netad.datasets import load
 from netad.detectors import make
-from netad.detectors.latent_sculpting import VARIANTS, LatentSculpting
+from netad.detectors.latent_sculpting import SCORE_VARIANTS, SCORES, VARIANTS, LatentSculpting, ScoreVariant
+from netad.detectors.latent_sculpting.scores import needed_parts
 from netad.errors import NetadInputError
 from netad.persist import load_detector, save_detector
 from netad.preprocess import FlowPreprocessor
@@ -218,3 +219,19 @@ def test_a_percentile_threshold_within_stage_one_budget_is_named_as_leaving_stag
     assert detector.threshold_conflict(thresholds.resolve("p95")) is None  # 5% > the 1% stage 1 uses
     assert detector.threshold_conflict(thresholds.resolve("best-f1")) is None
     assert LatentSculpting(stage1_fpr=0.01, score="knn").threshold_conflict(thresholds.resolve("p99")) is None
+
+
+def test_score_variants_come_from_the_registry_in_its_order_and_read_only_the_parts_they_need() -> None:
+    assert tuple(SCORE_VARIANTS) == VARIANTS and SCORES == ("auto", *VARIANTS)
+    assert needed_parts(["distance", "margin"]) == set()  # no flow or kNN pass for centroid-only scores
+    assert needed_parts(["two-stage"]) == {"nll"} and needed_parts(["knn", "density"]) == {"knn", "nll"}
+
+
+def test_a_new_score_variant_is_one_registry_entry(zero_shot, monkeypatch) -> None:
+    _, _, detector, X_test = zero_shot
+    X = X_test[:300]
+    variant = ScoreVariant(("knn",), lambda d, parts: parts["knn"] - parts["distance"])
+    monkeypatch.setitem(SCORE_VARIANTS, "knn-minus-distance", variant)
+    scores = detector._variant_scores(X, ("knn-minus-distance",))["knn-minus-distance"]
+    reference = detector.score_variants(X)
+    np.testing.assert_array_equal(scores, reference["knn"] - reference["distance"])

@@ -1,18 +1,4 @@
-"""Latent sculpting (Chhetri, Thapa & Chen 2025): a two-stage zero-shot intrusion detector.
-
-Stage 1 trains a 1D-CNN + Transformer encoder (:class:`netad.nn.sculpt.HybridEncoder`) with the dual-centroid
-compactness loss on benign rows and the *known* attacks: benign latents contract around one centroid, known attacks
-gather around another. Stage 2 fits a masked autoregressive flow (:class:`netad.nn.flows.MAF`) to benign latents
-only, so ``-log p(z)`` measures distance from the benign manifold, including families never seen in training.
-
-Scores (``score``, read at scoring time; :meth:`LatentSculpting.score_variants` gives all from one encoder pass):
-``two-stage`` (the seed's rule: stage-1 centroid flag, else the flow's ``-log p(z)``), ``two-stage-knn`` (the
-default: the flag, else the mean distance to the ``knn_k`` nearest benign training latents), ``density``,
-``distance``, ``margin``, ``knn`` and ``auto`` (best AUROC on an internal validation set of known families).
-``stage1_margin_`` calibrates stage 1 to flag ``stage1_fpr`` of benign training rows. Semi-supervised: ``fit(X, y)``
-takes ``y = 1`` on known-family rows. Why the default, the seed differences and the measurements behind them:
-benchmarks/results/design_notes.md and benchmarks/results/cicids2017_improved_zero_shot.md.
-"""
+"""The latent sculpting detector: parameters, the two-stage fit, and scoring (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -24,28 +10,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from netad.detectors.constraints import Interval, OneOf, Real, Sizes, at_least, non_negative, positive
 from netad.detectors.deep import DeepDetector
+from netad.detectors.latent_sculpting.density import flow_nll, median_and_spread, train_flow
+from netad.detectors.latent_sculpting.knn import fit_knn_reference, knn_mean, knn_tables
+from netad.detectors.latent_sculpting.scores import SCORES, VARIANTS, flagged, needed_parts, variant_scores
+from netad.detectors.latent_sculpting.stage1 import LatentSculptingNet, Stage1Rows, choose_stage1_rows
 from netad.errors import NetadInputError
-from netad.nn import TrainConfig, check_sizes, predict_batches, resolve_device, seeded, thread_limit, train
+from netad.nn import check_sizes
 from netad.nn.flows import MAF
 from netad.nn.sculpt import SEPARATIONS, HybridEncoder, dual_centroid_loss
 
 logger = logging.getLogger(__name__)
-
-VARIANTS = ("two-stage", "density", "distance", "margin", "knn", "two-stage-knn")
-SCORES = ("auto", *VARIANTS)
-
-
-class LatentSculptingNet(nn.Module):
-    """The two trained parts in one module (saved and restored together): ``encoder`` and ``flow``."""
-
-    def __init__(self, encoder: HybridEncoder, flow: MAF) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.flow = flow
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
 
 
 class LatentSculpting(DeepDetector):
@@ -107,6 +83,16 @@ class LatentSculpting(DeepDetector):
     # near cache (measured on 1 thread: ~10-30% more rows/s than 4096; benchmarks/results/cicids2017_scale.md)
     _score_batch_size = 512
 
+    parameter_defaults = {
+        "epochs": 10,
+        "batch_size": 512,
+        "lr": 3e-4,
+        "optimizer": "adamw",
+        "weight_decay": 1e-2,
+        "patience": None,
+        "grad_clip": 1.0,
+    }
+
     def __init__(
         self,
         conv_channels: Sequence[int] = (32, 16, 16, 16, 16),
@@ -135,38 +121,7 @@ class LatentSculpting(DeepDetector):
         stage1_fpr: float | None = 0.01,
         knn_k: int = 10,
         knn_max_rows: int | None = 50_000,
-        *,
-        epochs: int = 10,
-        batch_size: int = 512,
-        lr: float = 3e-4,
-        optimizer: str = "adamw",
-        weight_decay: float = 1e-2,
-        patience: int | None = None,
-        validation_fraction: float = 0.1,
-        grad_clip: float | None = 1.0,
-        lr_schedule: str = "none",
-        device: str = "auto",
-        n_threads: int | None = None,
-        verbose: bool = False,
-        threshold: Any = "p99",
-        random_state: int | None = None,
     ) -> None:
-        super().__init__(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            grad_clip=grad_clip,
-            lr_schedule=lr_schedule,
-            device=device,
-            n_threads=n_threads,
-            verbose=verbose,
-            threshold=threshold,
-            random_state=random_state,
-        )
         self.conv_channels = conv_channels
         self.d_model = d_model
         self.n_heads = n_heads
@@ -213,37 +168,28 @@ class LatentSculpting(DeepDetector):
             "cannot flag unseen families: use a lower percentile or a smaller stage1_fpr"
         )
 
+    _parameter_constraints = {
+        "conv_channels": [Sizes()],
+        "flow_hidden": [Sizes()],
+        **{name: [at_least(1)] for name in ("d_model", "n_heads", "n_layers", "dim_feedforward", "latent_dim")},
+        "flow_blocks": [at_least(1)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **{name: [non_negative()] for name in ("alpha", "beta", "gamma", "margin", "input_noise")},
+        "stage1_benign_ratio": [positive(), None],
+        "flow_max_log_scale": [positive()],
+        "max_stage1_rows": [at_least(4), None],
+        "max_flow_rows": [at_least(2), None],
+        "separation": [OneOf(SEPARATIONS)],
+        "stage1_fpr": [Interval(Real, 0, 1, closed="neither"), None],
+        "knn_k": [at_least(1)],
+        "knn_max_rows": [at_least(2), None],
+        "score": [OneOf(SCORES)],
+    }
+
     def _check_params(self) -> None:
-        check_sizes(self.conv_channels, "conv_channels")
-        check_sizes(self.flow_hidden, "flow_hidden")
-        for name in ("d_model", "n_heads", "n_layers", "dim_feedforward", "latent_dim", "flow_blocks"):
-            if int(getattr(self, name)) < 1:
-                raise NetadInputError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        super()._check_params()
         if int(self.d_model) % int(self.n_heads):
             raise NetadInputError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise NetadInputError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        for name in ("alpha", "beta", "gamma", "margin", "input_noise"):
-            if not float(getattr(self, name)) >= 0:
-                raise NetadInputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.stage1_benign_ratio is not None and not float(self.stage1_benign_ratio) > 0:
-            raise NetadInputError(f"stage1_benign_ratio must be > 0 or None, got {self.stage1_benign_ratio!r}")
-        if not float(self.flow_max_log_scale) > 0:
-            raise NetadInputError(f"flow_max_log_scale must be > 0, got {self.flow_max_log_scale!r}")
-        if self.max_stage1_rows is not None and int(self.max_stage1_rows) < 4:
-            raise NetadInputError(f"max_stage1_rows must be >= 4 or None, got {self.max_stage1_rows!r}")
-        if self.max_flow_rows is not None and int(self.max_flow_rows) < 2:
-            raise NetadInputError(f"max_flow_rows must be >= 2 or None, got {self.max_flow_rows!r}")
-        if str(self.separation) not in SEPARATIONS:
-            raise NetadInputError(f"unknown separation {self.separation!r}; use one of {', '.join(SEPARATIONS)}")
-        if self.stage1_fpr is not None and not 0.0 < float(self.stage1_fpr) < 1.0:
-            raise NetadInputError(f"stage1_fpr must lie in (0, 1) or be None, got {self.stage1_fpr!r}")
-        if int(self.knn_k) < 1:
-            raise NetadInputError(f"knn_k must be >= 1, got {self.knn_k!r}")
-        if self.knn_max_rows is not None and int(self.knn_max_rows) < 2:
-            raise NetadInputError(f"knn_max_rows must be >= 2 or None, got {self.knn_max_rows!r}")
-        if str(self.score) not in SCORES:
-            raise NetadInputError(f"unknown score {self.score!r}; use one of {', '.join(SCORES)}")
 
     def _build(self, n_features: int) -> nn.Module:
         encoder = HybridEncoder(
@@ -280,68 +226,40 @@ class LatentSculpting(DeepDetector):
             str(self.separation),
         )
 
-    def _flow_loss(self, z: torch.Tensor) -> torch.Tensor:
-        return self.module_.flow.nll(z).mean()
-
+    # -- fit: stage 1 through DeepDetector._fit (the shared trainer), then stage 2 --------------------------------
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         if y is None or not (y == 1).any() or not (y == 0).any():
             raise NetadInputError(
                 "LatentSculpting needs benign rows (y=0) and rows of known attack families (y=1) to sculpt the "
                 "latent space; use a zero-shot or novelty split with labelled seen attacks"
             )
-        config = self._train_config()
+        self._train_config()  # every setting checked before any row is drawn (DeepDetector._fit checks them again)
         self._check_params()
         rng = self._rng()
-        device = resolve_device(self.device)
-        self.device_ = str(device)
-        with thread_limit(self.n_threads), seeded(self.random_state, device, salt=0):
-            self.module_ = self._build(X.shape[1]).to(device)
-
-        # stage 1: all known attacks and a seeded share of benign rows
-        attack = np.flatnonzero(y == 1)
-        benign = np.flatnonzero(y == 0)
-        if self.stage1_benign_ratio is not None:
-            n_benign = min(len(benign), max(1, int(round(float(self.stage1_benign_ratio) * len(attack)))))
-            if n_benign < len(benign):
-                benign = np.sort(rng.choice(benign, size=n_benign, replace=False))
-        if self.max_stage1_rows is not None and len(benign) + len(attack) > int(self.max_stage1_rows):
-            share = int(self.max_stage1_rows) / (len(benign) + len(attack))
-            benign, attack = (
-                np.sort(rng.choice(rows, size=max(2, int(round(share * len(rows)))), replace=False))
-                if len(rows) > 2
-                else rows
-                for rows in (benign, attack)
-            )
-        # the internal validation set: a seeded share of each class, never trained on by either stage
-        n_val = [int(round(float(self.validation_fraction) * len(part))) for part in (benign, attack)]
-        if min(n_val) >= 1 and all(len(part) - n >= 1 for part, n in zip((benign, attack), n_val, strict=True)):
-            held = [rng.permutation(part)[:n] for part, n in zip((benign, attack), n_val, strict=True)]
-            val_rows = np.sort(np.concatenate(held))
-        else:
-            val_rows = np.empty(0, dtype=np.int64)
-        rows = np.setdiff1d(np.concatenate([benign, attack]), val_rows)  # sorted
-        X1, y1 = X[rows], y[rows].astype(np.int8)
+        stage1 = choose_stage1_rows(
+            y, rng, self.stage1_benign_ratio, self.max_stage1_rows, float(self.validation_fraction)
+        )
+        val_rows = stage1.validation
         X_val, y_val = X[val_rows], y[val_rows].astype(np.int8)
         self.stage1_rows_ = {
-            "benign": int(len(benign)),
-            "attack": int(len(attack)),
+            "benign": stage1.n_benign,
+            "attack": stage1.n_attack,
             "validation_benign": int((y_val == 0).sum()),
             "validation_attack": int((y_val == 1).sum()),
         }
         logger.info(
             "latent sculpting stage 1: %d benign + %d known-attack rows (%d of them held out for validation)",
-            len(benign),
-            len(attack),
+            stage1.n_benign,
+            stage1.n_attack,
             len(val_rows),
         )
-        result = train(
-            self.module_.encoder, (X1, y1), self._loss, config, val_data=(X_val, y_val) if len(val_rows) else None
-        )
-        self.history_ = result.history
-        self.best_epoch_ = result.best_epoch
-        self.n_epochs_ = result.n_epochs
-        self.stopped_early_ = result.stopped_early
+        self._stage1 = stage1
+        try:
+            super()._fit(X, y)  # builds the network under the seed and trains the encoder with _loss
+        finally:
+            del self._stage1
 
+        X1, y1 = self._train_arrays_of(X, y, stage1)
         z1 = self._encode(X1)
         self.benign_centroid_ = z1[y1 == 0].mean(axis=0).astype(np.float32)
         self.attack_centroid_ = z1[y1 == 1].mean(axis=0).astype(np.float32)
@@ -353,22 +271,8 @@ class LatentSculpting(DeepDetector):
             benign_all = np.sort(rng.choice(benign_all, size=int(self.max_flow_rows), replace=False))
         z_benign = self._encode(X[benign_all])
         self.flow_rows_ = int(len(benign_all))
-        flow_config = TrainConfig(
-            epochs=int(self.flow_epochs),
-            batch_size=int(self.flow_batch_size),
-            lr=float(self.flow_lr),
-            optimizer="adam",
-            patience=None,
-            validation_fraction=float(self.validation_fraction),
-            grad_clip=1.0,
-            device=self.device,
-            n_threads=self.n_threads,
-            verbose=self.verbose,
-            random_state=None if self.random_state is None else int(self.random_state) + 1,
-        ).check()
         logger.info("latent sculpting stage 2: MAF on %d benign latents", len(z_benign))
-        flow_result = train(self.module_.flow, z_benign, self._flow_loss, flow_config)
-        self.flow_history_ = flow_result.history
+        self.flow_history_ = train_flow(self, z_benign).history
         margin = (
             np.square(z_benign - self.benign_centroid_).sum(axis=1)
             - np.square(z_benign - self.attack_centroid_).sum(axis=1)
@@ -376,13 +280,12 @@ class LatentSculpting(DeepDetector):
         self.stage1_margin_ = (
             0.0 if self.stage1_fpr is None else max(0.0, float(np.quantile(margin, 1.0 - float(self.stage1_fpr))))
         )
-        self.stage1_benign_flag_rate_ = float(self._flagged(margin).mean())
-        nll = self._flow_nll(z_benign).astype(np.float64)
-        low, median, high = np.percentile(nll, [25, 50, 75])
-        self.nll_median_ = float(median)
-        self.nll_scale_ = float(max(high - low, 1e-6))
+        self.stage1_benign_flag_rate_ = float(flagged(margin, self.stage1_margin_).mean())
+        self.nll_median_, self.nll_scale_ = median_and_spread(flow_nll(self, z_benign).astype(np.float64), 1e-6)
         self.module_.eval()
-        self._fit_knn(z_benign, rng)
+        self.knn_reference_, self.knn_median_, self.knn_scale_ = fit_knn_reference(
+            z_benign, rng, int(self.knn_k), self.knn_max_rows, self.n_threads
+        )
         del z_benign
 
         # choose the score on the internal validation set (known families only: it holds no unseen one)
@@ -399,75 +302,22 @@ class LatentSculpting(DeepDetector):
         )
         logger.info("latent sculpting: auto score %s (validation AUROC %s)", self.auto_score_, self.validation_auroc_)
 
-    def _fit_knn(self, z_benign: np.ndarray, rng: np.random.Generator) -> None:
-        """The ``knn`` reference set (a seeded sample of the flow's benign training latents, at most
-        ``knn_max_rows``) and the location/scale that squash its distances for ``two-stage-knn``."""
-        rows = np.arange(len(z_benign))
-        if self.knn_max_rows is not None and len(rows) > int(self.knn_max_rows):
-            rows = np.sort(rng.choice(rows, size=int(self.knn_max_rows), replace=False))
-        self.knn_reference_ = np.ascontiguousarray(z_benign[rows], dtype=np.float32)
-        k = int(self.knn_k)
-        if k >= len(self.knn_reference_):
-            raise NetadInputError(
-                f"knn_k ({k}) must be below the number of benign reference latents ({len(self.knn_reference_)})"
-            )
-        # leave-one-out distances of (up to 5000) reference rows: k + 1 neighbours, the first being the row itself
-        probe = np.sort(rng.choice(len(rows), size=min(len(rows), 5000), replace=False))
-        ref = torch.as_tensor(self.knn_reference_)
-        with thread_limit(self.n_threads), torch.inference_mode():
-            tables = self._knn_tables(ref.device)
-            dist = torch.cat([self._knn_mean(ref[probe[i : i + 512]], k + 1, drop_first=True, tables=tables)
-                              for i in range(0, len(probe), 512)]).double().numpy()  # fmt: skip
-        low, median, high = np.percentile(dist, [25, 50, 75])
-        self.knn_median_ = float(median)
-        self.knn_scale_ = float(max(high - low, 1e-12))
+    @staticmethod
+    def _train_arrays_of(X: np.ndarray, y: np.ndarray, stage1: Stage1Rows) -> tuple[np.ndarray, np.ndarray]:
+        return X[stage1.train], y[stage1.train].astype(np.int8)
 
-    def _knn_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """The reference latents in float64 and their squared norms: computed once per scoring call."""
-        ref = torch.as_tensor(self.knn_reference_, device=device).double()
-        return ref, ref.square().sum(dim=1)
+    def _train_arrays(self, X: np.ndarray, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Stage 1's rows (benign and known attacks) with their labels, for the dual-centroid loss."""
+        return self._train_arrays_of(X, y, self._stage1)  # type: ignore[arg-type]
 
-    def _knn_mean(
-        self,
-        z: torch.Tensor,
-        k: int,
-        drop_first: bool = False,
-        tables: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> torch.Tensor:
-        """Mean Euclidean distance of each row of ``z`` to its ``k`` nearest reference latents (float64: the
-        benign latents are a tight cluster, so the distances are small next to the latents' norms).
-
-        ``|z|^2 + |r|^2 - 2 z.r`` in one ``addmm`` plus in-place updates: no (rows x references) temporaries
-        beyond the one distance matrix (the elementwise version cost ~2.5x the matrix product itself)."""
-        ref, ref_sq = tables if tables is not None else self._knn_tables(z.device)
-        zd = z.double()
-        sq = torch.addmm(ref_sq.unsqueeze(0), zd, ref.T, beta=1.0, alpha=-2.0)
-        sq.add_(zd.square().sum(dim=1, keepdim=True)).clamp_min_(0.0)
-        nearest = torch.topk(sq, k, dim=1, largest=False).values  # ascending
-        if drop_first:
-            nearest = nearest[:, 1:]
-        return nearest.sqrt().mean(dim=1)
+    def _validation_arrays(self, X: np.ndarray, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The internal validation set (per class; None when too few rows to hold any out)."""
+        rows = self._stage1.validation
+        return (X[rows], y[rows].astype(np.int8)) if len(rows) else None  # type: ignore[index]
 
     # -- scoring ---------------------------------------------------------------------------------------
     def _encode(self, X: np.ndarray) -> np.ndarray:
-        return predict_batches(
-            self.module_.encoder,
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        )
-
-    def _flow_nll(self, Z: np.ndarray) -> np.ndarray:
-        return predict_batches(
-            self.module_.flow.nll,
-            Z,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        )
+        return self._predict(self.module_.encoder, X)
 
     def _embed_batch(self, xb: torch.Tensor) -> torch.Tensor:
         return self.module_.encoder(xb)
@@ -477,7 +327,7 @@ class LatentSculpting(DeepDetector):
         xb: torch.Tensor,
         with_flow: bool,
         with_knn: bool = False,
-        knn_tables: tuple[torch.Tensor, torch.Tensor] | None = None,
+        tables: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Per row: ``[margin, distance]`` (+ ``nll`` when ``with_flow``, + ``knn`` when ``with_knn``), from one
         encoder pass."""
@@ -490,7 +340,7 @@ class LatentSculpting(DeepDetector):
         if with_flow:
             columns.append(self.module_.flow.nll(z))
         if with_knn:
-            columns.append(self._knn_mean(z, int(self.knn_k), tables=knn_tables).to(z.dtype))
+            columns.append(knn_mean(z, int(self.knn_k), tables).to(z.dtype))  # type: ignore[arg-type]
         return torch.stack(columns, dim=1)
 
     def _parts(self, X: np.ndarray, with_flow: bool, with_knn: bool = False) -> dict[str, np.ndarray]:
@@ -499,15 +349,8 @@ class LatentSculpting(DeepDetector):
                 "this LatentSculpting model was fitted before the knn scores existed (no knn_reference_); refit it "
                 "to use score='knn' or 'two-stage-knn'"
             )
-        tables = self._knn_tables(torch.device(self.device_)) if with_knn else None
-        out = predict_batches(
-            lambda xb: self._parts_batch(xb, with_flow, with_knn, tables),
-            X,
-            module=self.module_,
-            batch_size=self._score_batch_size,
-            device=torch.device(self.device_),
-            n_threads=self.n_threads,
-        ).astype(np.float64)
+        tables = knn_tables(self.knn_reference_, torch.device(self.device_)) if with_knn else None
+        out = self._predict(lambda xb: self._parts_batch(xb, with_flow, with_knn, tables), X).astype(np.float64)
         parts = {"margin": out[:, 0], "distance": out[:, 1]}
         if with_flow:
             parts["nll"] = out[:, 2]
@@ -516,31 +359,9 @@ class LatentSculpting(DeepDetector):
         return parts
 
     def _variant_scores(self, X: np.ndarray, variants: Sequence[str]) -> dict[str, np.ndarray]:
-        parts = self._parts(
-            X,
-            with_flow=any(name in ("two-stage", "density") for name in variants),
-            with_knn=any(name in ("knn", "two-stage-knn") for name in variants),
-        )
-        scores: dict[str, np.ndarray] = {}
-        for name in variants:
-            if name == "density":
-                scores[name] = parts["nll"]
-            elif name == "two-stage":
-                scores[name] = self._two_stage(parts["margin"], parts["nll"], self.nll_median_, self.nll_scale_)
-            elif name == "two-stage-knn":  # as two-stage, with the kNN distance in place of the flow's nll
-                scores[name] = self._two_stage(parts["margin"], parts["knn"], self.knn_median_, self.knn_scale_)
-            else:
-                scores[name] = parts[name]
-        return scores
-
-    def _flagged(self, margin: np.ndarray) -> np.ndarray:
-        """Stage 1's calibrated flag: closer to the attack centroid than to the benign one by > stage1_margin_."""
-        return margin > float(self.stage1_margin_)
-
-    def _two_stage(self, margin: np.ndarray, second: np.ndarray, median: float, scale: float) -> np.ndarray:
-        """Stage-1 flag (1 or 0) + the second stage's value squashed into (0, 1) around its benign median, so every
-        flagged row ranks above every other and the rest are ordered by ``second``."""
-        return self._flagged(margin).astype(np.float64) + (0.5 + np.arctan((second - median) / scale) / np.pi)
+        """The named variants' scores (see :data:`SCORE_VARIANTS`) from one encoder pass over ``X``."""
+        needs = needed_parts(variants)
+        return variant_scores(self, self._parts(X, with_flow="nll" in needs, with_knn="knn" in needs), variants)
 
     def score_variants(self, X: Any) -> dict[str, np.ndarray]:
         """Every ``score`` variant of each row (``two-stage``, ``density``, ``distance``, ``margin``, ``knn``,
@@ -562,7 +383,7 @@ class LatentSculpting(DeepDetector):
 
     def _stage_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = self._parts(X, with_flow=True)
-        return parts["nll"], self._flagged(parts["margin"])
+        return parts["nll"], flagged(parts["margin"], self.stage1_margin_)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         variant = getattr(self, "auto_score_", "two-stage") if str(self.score) == "auto" else str(self.score)
