@@ -7,7 +7,6 @@ wherever it is used; thresholds come from the validation split (:func:`choose_th
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
@@ -69,22 +68,10 @@ def build_detector(name: str, params: dict[str, Any], seed: int) -> Any:
     return detector
 
 
-_SKLEARN_COUNTERPARTS = {
-    "IsolationForest": ("sklearn.ensemble", "IsolationForest"),
-    "OneClassSVM": ("sklearn.svm", "OneClassSVM"),
-    "LocalOutlierFactor": ("sklearn.neighbors", "LocalOutlierFactor"),
-    "PCAReconstruction": ("sklearn.decomposition", "PCA"),
-    "SupervisedMLP": ("sklearn.neural_network", "MLPClassifier"),
-}
-"""Detectors that hand same-named parameters to a scikit-learn estimator, whose declared constraints then apply."""
-
-
 def check_detector_params(name: str, detector: Any, given: dict[str, Any]) -> None:
     """Run a detector's parameter checks when it is built, not minutes later at fit: text where the default is a
-    number, the detector's own checks (``_parameter_constraints``, ``_check_params``), and scikit-learn's
-    constraints for parameters passed on to the estimator it wraps. Raises one :class:`NetadInputError` line."""
-    from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
-
+    number, then the detector's own declared checks (:meth:`BaseDetector.check_params`). Raises one
+    :class:`NetadInputError` line naming the option."""
     signature = inspect.signature(type(detector).__init__).parameters.values()
     defaults = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty}
     for key, value in given.items():
@@ -93,31 +80,9 @@ def check_detector_params(name: str, detector: Any, given: dict[str, Any]) -> No
         if numeric_default and isinstance(value, str | bool | list | dict):  # None and other numbers: the checks below
             kind = "an integer" if isinstance(default, int) else "a number"
             raise NetadInputError(f"--param {name}.{key}={value!r}: expected {kind} (default {default!r})")
-    constraints = dict(getattr(type(detector), "_parameter_constraints", {}) or {})
-    module_class = _SKLEARN_COUNTERPARTS.get(type(detector).__name__)
-    if module_class is not None:
-        counterpart = getattr(importlib.import_module(module_class[0]), module_class[1])
-        for key, rules in counterpart._parameter_constraints.items():  # noqa: SLF001 - scikit-learn's declared API
-            if key in given:
-                constraints.setdefault(key, rules)
-    checked = {k: getattr(detector, k) for k in constraints if k in given or k in defaults}
     try:
-        validate_parameter_constraints(
-            {k: v for k, v in constraints.items() if k in checked}, checked, caller_name=name
-        )
-    except InvalidParameterError as exc:
-        raise NetadInputError(f"--param {name}: {exc}") from None
-    if not given:
-        return
-    # deep detectors: the shared training settings, then the model's own rules (both run first thing in fit)
-    train_config = getattr(detector, "_train_config", None)
-    model_checks = getattr(detector, "_check_params", None)
-    try:
-        if train_config is not None:
-            train_config().check()
-        if model_checks is not None:
-            model_checks()
-    except (TypeError, ValueError) as exc:
+        detector.check_params()
+    except (NetadInputError, TypeError, ValueError) as exc:
         raise NetadInputError(f"--param {name}: {exc}") from None
 
 

@@ -30,6 +30,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils import ClassifierTags
 
 from netad import thresholds
+from netad.detectors.constraints import check_parameters
 from netad.errors import NetadInputError
 from netad.supervision import LABEL_MEANING, SUPERVISION_KINDS  # noqa: F401 (re-exported)
 
@@ -201,6 +202,18 @@ class BaseDetector(BaseEstimator):
         last rows of the table, not a random sample, so the fitted rows stay contiguous."""
         return False
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    """What each parameter accepts, in scikit-learn's style (:mod:`netad.detectors.constraints`)."""
+
+    def _check_params(self) -> None:
+        """The declared ``_parameter_constraints``; a subclass adds the rules that tie parameters together."""
+        check_parameters(self, self._parameter_constraints)
+
+    def check_params(self) -> None:
+        """Check the parameters as ``fit`` will, without data (raises a one-line :class:`NetadInputError`), so a
+        command line can refuse a bad value before any work starts."""
+        self._check_params()
+
     # -- the contract -------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> BaseDetector:
         """Learn from ``X`` (and ``y`` for detectors that use labels), then set ``threshold_`` on held-out rows.
@@ -211,6 +224,7 @@ class BaseDetector(BaseEstimator):
         model fit and its scores set ``threshold_``.
         """
         name = type(self).__name__
+        self._check_params()
         X = check_features(X, what=f"{name}.fit X", min_rows=2)
         if self.supervision == "unsupervised":
             y = None  # scikit-learn's convention for unsupervised estimators: accepted and ignored

@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import (
 from netad.errors import NetadInputError
 
 __all__ = [
+    "borrowed",
     "Integral",
     "Interval",
     "InvalidParameter",
@@ -107,3 +108,9 @@ def check_parameters(estimator: Any, constraints: Mapping[str, list[Any]]) -> No
         validate_parameter_constraints(dict(constraints), params, caller_name=type(estimator).__name__)
     except InvalidParameterError as exc:
         raise InvalidParameter(str(exc)) from None
+
+
+def borrowed(estimator: type, *names: str) -> dict[str, list[Any]]:
+    """The scikit-learn estimator's declared constraints for the parameters a detector hands on to it unchanged."""
+    declared = estimator._parameter_constraints  # noqa: SLF001 - scikit-learn's declared API
+    return {name: declared[name] for name in names}

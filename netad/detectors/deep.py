@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from netad.detectors.base import BaseDetector
-from netad.detectors.constraints import check_parameters
+from netad.errors import NetadInputError
 from netad.nn import TrainConfig, predict_batches, resolve_device, seeded, thread_limit, train
 
 
@@ -132,14 +132,13 @@ class DeepDetector(BaseDetector):
         """Called after each epoch with its logs; return True to stop training."""
         return None
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
-    """What each model parameter accepts, in scikit-learn's style (:mod:`netad.detectors.constraints`); the
-    training settings are checked by :meth:`netad.nn.TrainConfig.check`."""
-
-    def _check_params(self) -> None:
-        """Validate the model parameters before anything is built (raise NetadInputError): the declared
-        ``_parameter_constraints``; a subclass adds the rules that tie several parameters together."""
-        check_parameters(self, self._parameter_constraints)
+    def check_params(self) -> None:
+        """The shared training settings (:meth:`netad.nn.TrainConfig.check`), then the model's own parameters."""
+        try:
+            self._train_config().check()
+        except (TypeError, ValueError) as exc:
+            raise NetadInputError(f"{type(self).__name__}: {exc}") from None
+        super().check_params()
 
     def _train_arrays(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, ...]:
         """The arrays the trainer batches together (default: X alone)."""

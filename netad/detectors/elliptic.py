@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn import covariance
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import borrowed
 from netad.errors import NetadInputError
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ class EllipticEnvelope(BaseDetector):
     ``support_fraction=0.9`` suits mostly-normal training data; ``None`` is scikit-learn's maximal-breakdown
     default.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        covariance.EllipticEnvelope, "support_fraction", "assume_centered", "random_state"
+    )
 
     def __init__(
         self,

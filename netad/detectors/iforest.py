@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn import ensemble
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import borrowed
 
 
 class IsolationForest(BaseDetector):
@@ -16,6 +17,10 @@ class IsolationForest(BaseDetector):
     Wraps :class:`sklearn.ensemble.IsolationForest`; the score is the negated ``score_samples`` (higher = more
     anomalous). Each tree sees ``max_samples`` rows (256 with ``"auto"``), so fitting scales to millions of rows.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        ensemble.IsolationForest, "n_estimators", "max_samples", "max_features", "bootstrap", "n_jobs", "random_state"
+    )
 
     def __init__(
         self,

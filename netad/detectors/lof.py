@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn import neighbors
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import borrowed
 
 
 class LocalOutlierFactor(BaseDetector):
@@ -18,6 +19,10 @@ class LocalOutlierFactor(BaseDetector):
     nearest-neighbour query against the training rows, so ``fit`` keeps a seeded random subsample of at most
     ``max_samples`` rows (``None`` = all rows): scoring cost grows linearly with it.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        neighbors.LocalOutlierFactor, "n_neighbors", "algorithm", "leaf_size", "metric", "p", "n_jobs"
+    )
 
     def __init__(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn import kernel_approximation, linear_model, svm
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import borrowed
 
 
 class OneClassSVM(BaseDetector):
@@ -18,6 +19,10 @@ class OneClassSVM(BaseDetector):
         (``None`` = all rows; 20,000 KDD rows fit in seconds, but the cost grows about quadratically and with the
     number of support vectors). For millions of rows prefer ``ocsvm-sgd``.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        svm.OneClassSVM, "nu", "kernel", "gamma", "tol", "cache_size"
+    )
 
     def __init__(
         self,
@@ -57,6 +62,10 @@ class ScalableOneClassSVM(BaseDetector):
     rows, then ``epochs`` shuffled passes of ``partial_fit`` over chunks of ``batch_size`` rows keep memory
     bounded. ``gamma="scale"`` means ``1 / (n_features * X.var())`` as in :class:`sklearn.svm.OneClassSVM`.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        linear_model.SGDOneClassSVM, "nu", "learning_rate"
+    )
 
     def __init__(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn import decomposition
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import borrowed
 
 CHUNK_ROWS = 65_536
 
@@ -20,6 +21,10 @@ class PCAReconstruction(BaseDetector):
     :class:`sklearn.decomposition.PCA` (the ``"auto"`` solver uses the covariance matrix for tall tables, so
     millions of rows fit in seconds).
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        decomposition.PCA, "n_components", "whiten", "svd_solver", "random_state"
+    )
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ from sklearn import ensemble, neural_network
 from threadpoolctl import threadpool_limits
 
 from netad.detectors.base import BaseDetector
+from netad.detectors.constraints import borrowed
 
 
 class SupervisedMLP(BaseDetector):
@@ -22,6 +23,18 @@ class SupervisedMLP(BaseDetector):
     EARLY_STOPPING_MIN_ROWS: ClassVar[int] = 100
 
     supervision: ClassVar[str] = "supervised"
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        neural_network.MLPClassifier,
+        "hidden_layer_sizes",
+        "activation",
+        "alpha",
+        "batch_size",
+        "learning_rate_init",
+        "max_iter",
+        "early_stopping",
+        "random_state",
+    )
 
     def __init__(
         self,
@@ -74,6 +87,18 @@ class SupervisedGradientBoosting(BaseDetector):
     """
 
     supervision: ClassVar[str] = "supervised"
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = borrowed(
+        ensemble.HistGradientBoostingClassifier,
+        "learning_rate",
+        "max_iter",
+        "max_leaf_nodes",
+        "max_depth",
+        "min_samples_leaf",
+        "class_weight",
+        "early_stopping",
+        "random_state",
+    )
 
     def __init__(
         self,

@@ -38,8 +38,8 @@ def no_loading(monkeypatch):
     ("args", "message"),
     [
         (["--param", "iforest.n_estimators=abc"], "expected an integer"),
-        (["--param", "iforest.n_estimators=-1"], "'n_estimators' parameter of iforest must be an int in the range"),
-        (["--param", "ocsvm.nu=2"], "'nu' parameter of ocsvm"),
+        (["--param", "iforest.n_estimators=-1"], "'n_estimators' parameter of IsolationForest must be an int"),
+        (["--param", "ocsvm.nu=2"], "'nu' parameter of OneClassSVM"),
         (["--param", "autoencoder.epochs=-1"], "epochs must be >= 1"),
         (["--seeds=-1"], "seed(s) [-1]"),
         (["--seeds", "12345678901234567890"], "from 0 to 2**32 - 1"),

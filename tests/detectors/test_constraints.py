@@ -13,12 +13,12 @@ from netad.errors import NetadInputError
 DEEP = sorted(name for name in available() if issubclass(get_class(name), DeepDetector))
 
 
-@pytest.mark.parametrize("name", DEEP)
+@pytest.mark.parametrize("name", sorted(available()))
 def test_every_declared_constraint_names_a_parameter_and_the_defaults_satisfy_them(name):
     detector = get_class(name)()
     assert detector._parameter_constraints, f"{name} declares no parameter checks"
     assert set(detector._parameter_constraints) <= set(detector.get_params())
-    detector._check_params()  # the defaults are valid
+    detector.check_params()  # the defaults are valid
 
 
 @pytest.mark.parametrize(
@@ -35,11 +35,15 @@ def test_every_declared_constraint_names_a_parameter_and_the_defaults_satisfy_th
         ("latent-sculpting", {"d_model": 10, "n_heads": 4}, r"d_model \(10\) must be divisible by n_heads \(4\)"),
         ("bigan", {"lr_schedule": "cosine"}, "lr_schedule must be 'none'"),
         ("neutral", {"transform_type": "rotate"}, "unknown transform_type 'rotate'"),
+        ("iforest", {"max_samples": -3}, r"'max_samples' parameter of IsolationForest"),
+        ("lof", {"n_neighbors": 0}, r"'n_neighbors' parameter of LocalOutlierFactor"),
+        ("pca", {"svd_solver": "magic"}, r"'svd_solver' parameter of PCAReconstruction"),
+        ("autoencoder", {"epochs": 0}, "epochs must be >= 1"),
     ],
 )
 def test_a_bad_parameter_is_an_input_error_that_names_it_and_the_detector(name, params, message):
     with pytest.raises(NetadInputError, match=message):
-        make(name, **params)._check_params()
+        make(name, **params).check_params()
 
 
 def test_the_error_is_also_scikit_learns_invalid_parameter_error():
