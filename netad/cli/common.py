@@ -182,6 +182,12 @@ PREPROCESS_HELP = (
 )
 
 # options several commands share, declared once
+DatasetOption = Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")]
+DetectorOption = Annotated[str, typer.Option("--detector", "-m", help="Detector name (see `netad detectors`).")]
+ProtocolOption = Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
+]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)]
 MaxTrainOption = Annotated[int | None, typer.Option("--max-train", help="Cap training rows.")]

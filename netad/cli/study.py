@@ -11,8 +11,12 @@ from rich.table import Table
 
 from netad.cli.common import (
     DataPathOption,
+    DatasetOption,
+    DetectorOption,
     MaxTrainOption,
+    ParamOption,
     PreprocessOption,
+    ProtocolOption,
     QuietOption,
     VerboseOption,
     app,
@@ -31,18 +35,14 @@ from netad.files import check_output
 @user_errors
 def explain(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the plot, CSVs and alerts.json.")],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")] = (
-        "nsl-kdd-sample"
-    ),
-    detector: Annotated[str, typer.Option("--detector", "-m", help="Detector name.")] = "autoencoder",
-    protocol: Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")] = "novelty",
+    dataset: DatasetOption = "nsl-kdd-sample",
+    detector: DetectorOption = "autoencoder",
+    protocol: ProtocolOption = "novelty",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the detector and the SHAP sampling.")] = 0,
     threshold: Annotated[
         str, typer.Option("--threshold", "-t", help="Alert threshold, chosen on validation (p99, best-f1, ...).")
     ] = "p99",
-    param: Annotated[
-        list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
-    ] = None,
+    param: ParamOption = None,
     max_train: MaxTrainOption = None,
     data_path: DataPathOption = None,
     preprocess_option: PreprocessOption = None,
@@ -110,15 +110,11 @@ def explain(
 @user_errors
 def latent_plot(
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")] = (
-        "nsl-kdd-sample"
-    ),
-    detector: Annotated[str, typer.Option("--detector", "-m", help="Detector name.")] = "autoencoder",
-    protocol: Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")] = "novelty",
+    dataset: DatasetOption = "nsl-kdd-sample",
+    detector: DetectorOption = "autoencoder",
+    protocol: ProtocolOption = "novelty",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the detector, the sample, the map.")] = 0,
-    param: Annotated[
-        list[str] | None, typer.Option("--param", help="Detector parameter DETECTOR.NAME=VALUE (repeatable).")
-    ] = None,
+    param: ParamOption = None,
     max_train: MaxTrainOption = None,
     data_path: DataPathOption = None,
     preprocess_option: PreprocessOption = None,
