@@ -173,12 +173,10 @@ def restore_module(detector: Any, attribute: str, path: Path) -> None:
 
     check_attribute_name(attribute, str(path))
     state = load_safetensors(path, framework="pt")
-    check = getattr(detector, "_check_params", None)
-    if callable(check):
-        try:
-            check()
-        except (ValueError, TypeError) as exc:
-            raise NetadInputError(f"{path.parent / MODEL_FILE}: parameters do not fit the detector ({exc})") from None
+    try:
+        detector.check_params()
+    except (ValueError, TypeError) as exc:
+        raise NetadInputError(f"{path.parent / MODEL_FILE}: parameters do not fit the detector ({exc})") from None
     n_features = int(detector.n_features_in_)
     _check_shapes_before_building(detector, n_features, state, path)
     # fork_rng: building draws initial weights (overwritten below); the caller's RNG stream stays untouched
