@@ -2,11 +2,13 @@
 
 The first request to arrive opens a batch and waits for it; later small requests join it. The batch closes
 when it holds ``max_batch`` rows, when ``window`` seconds have passed, or, earlier, when no other request is
-on its way in and the scorer is idle (so a lone client does not wait for the window). Batches are scored one
-at a time on one worker thread (the model is not re-entrant), while the event loop keeps parsing the next
-requests; that overlap, and one ``decision_function`` call per batch instead of per request, is the gain
-(as in Triton's dynamic batcher). Requests larger than ``max_batch`` rows, and every request of a sequence
-model (whose scores depend on the rows before), are scored alone.
+on its way in and the scorer is idle (so a lone client does not wait for the window). One
+``decision_function`` call per batch instead of per request is the gain (as in Triton's dynamic batcher).
+Batches are scored one at a time, never concurrently (the model is not re-entrant): a small batch on the
+event loop itself when nothing else is being scored (a hand-off to a thread costs more than the GIL lets it
+overlap), otherwise on one worker thread, so the loop keeps reading requests during long scoring calls.
+Requests larger than ``max_batch`` rows, and every request of a sequence model (whose scores depend on the
+rows before), are scored alone.
 """
 
 from __future__ import annotations
@@ -121,8 +123,11 @@ class MicroBatcher:
         return results[0]
 
     async def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[ScoreJob]) -> list[dict[str, Any]]:
+        inline = self._scoring == 0 and sum(job.rows.n_rows for job in jobs) <= self.max_batch
         self._scoring += 1
         try:
+            if inline:  # a small batch and an idle scorer: a thread hand-off would cost more than it overlaps
+                return self.score_batch(jobs)
             return await loop.run_in_executor(self._executor, self.score_batch, jobs)
         finally:
             self._scoring -= 1
