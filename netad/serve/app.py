@@ -182,7 +182,7 @@ def create_app(
     header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required when the service has a key.")
     expected_key = api_key.encode() if api_key is not None else None
 
-    def authorised(key: Annotated[str | None, Depends(header)]) -> None:
+    async def authorised(key: Annotated[str | None, Depends(header)]) -> None:  # async: no thread hop
         if expected_key is not None and (key is None or not secrets.compare_digest(key.encode(), expected_key)):
             raise RequestProblem(401, "missing or wrong X-API-Key header")
 
@@ -209,11 +209,11 @@ def create_app(
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.get("/health", summary="Liveness: the model is loaded")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "model": model.detector_name, "uptime_s": round(time.time() - started, 3)}
 
     @app.get("/metrics", summary="Prometheus counters: requests, rows, alerts, latency", include_in_schema=True)
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get(
@@ -221,7 +221,7 @@ def create_app(
         summary="Detector, threshold, input schema, metrics and provenance",
         dependencies=[Depends(authorised)],
     )
-    def describe() -> dict[str, Any]:
+    async def describe() -> dict[str, Any]:
         return info
 
     async def validated(request: Request, top_features: int) -> tuple[Rows, int]:

@@ -22,6 +22,9 @@ from netad.serve.scoring import ScoreJob
 
 DEFAULT_WINDOW_MS = 2.0
 DEFAULT_MAX_BATCH = 64
+YIELDS = 3
+"""Event-loop turns a new batch's first request waits before it may close the batch as "nobody else coming":
+enough for requests whose bytes have already arrived to be parsed and counted as arriving."""
 
 
 class _Batch:
@@ -101,9 +104,13 @@ class MicroBatcher:
         if arrival is not None:
             arrival.counted = False
             self._arriving -= 1
-        self._maybe_close()
+        if batch.rows >= self.max_batch:
+            batch.closing.set()
         if not leader:
             return await future
+        for _ in range(YIELDS):  # let requests already received by the server reach the batcher
+            await asyncio.sleep(0)
+        self._maybe_close()
         try:
             await asyncio.wait_for(batch.closing.wait(), self.window)
         except asyncio.TimeoutError:  # noqa: UP041 - a different class before Python 3.11
