@@ -211,6 +211,56 @@ def measure(server: Server, args: argparse.Namespace, ceiling: Server | None = N
     return out
 
 
+ABUSE_START, ABUSE_END = "<!-- abuse -->", "<!-- /abuse -->"
+
+
+def abuse(server: Server) -> list[str]:
+    """Status and server round-trip time of hostile bodies (issue #17), each sent once after a warm-up."""
+    import httpx
+
+    record = json.loads(bodies(1).read_text().splitlines()[0])["records"][0]
+    many_keys = {**record, **{f"extra_{i}": i for i in range(200_000)}}
+    cases = [
+        ("one record with 200,000 extra keys", json.dumps([many_keys]).encode(), "application/json"),
+        ("JSON nested 50,000 levels", b"[" * 50_000 + b"]" * 50_000, "application/json"),
+        ("the integer 10**400", b'[{"duration": 1' + b"0" * 400 + b"}]", "application/json"),
+        ("invalid UTF-8", b'[{"service": "\xff\xfe"}]', "application/json"),
+        ("a lone surrogate", b'[{"service": "\\ud800"}]', "application/json"),
+        ("true as a number", json.dumps([{**record, "duration": True}]).encode(), "application/json"),
+        ("JSON sent as text/plain", json.dumps([record]).encode(), "text/plain"),
+        ("a header-only CSV", (",".join(record) + "\n").encode(), "text/csv"),
+    ]
+    lines = [
+        ABUSE_START,
+        f"Hostile bodies sent once each to the {server.name} server (round trip, client side; loopback):",
+        "",
+        "| body | bytes | status | seconds |",
+        "|---|---:|---:|---:|",
+    ]
+    with httpx.Client(base_url=server.base, timeout=60.0) as client:
+        for name, body, content_type in cases:
+            started = time.perf_counter()
+            response = client.post("/score", content=body, headers={"content-type": content_type})
+            seconds = time.perf_counter() - started
+            lines.append(f"| {name} | {len(body):,} | {response.status_code} | {seconds:.3f} |")
+    return [*lines, ABUSE_END]
+
+
+def abuse_only(args: argparse.Namespace) -> None:
+    """Measure :func:`abuse` alone and replace that section of an existing serve_load.md."""
+    path = RESULTS / "serve_load.md"
+    with netad_server(train("pca"), argparse.Namespace(**{**vars(args), "max_batch": 64}), 1) as server:
+        section = abuse(server)
+    text = path.read_text()
+    if ABUSE_START in text:
+        text = text[: text.index(ABUSE_START)] + "\n".join(section) + text[text.index(ABUSE_END) + len(ABUSE_END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
+    text = text.rstrip("\n") + f"\n\n(hostile bodies: `python benchmarks/serve_load.py {' '.join(sys.argv[1:])}`)\n"
+    path.write_text(text)
+    print("\n".join(section))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="pca,autoencoder,iforest")
@@ -219,7 +269,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1", help="netad serve --workers: one value or a list (1,2)")
     parser.add_argument("--window-ms", type=float, default=2.0, help="netad serve --batch-window-ms")
     parser.add_argument("--max-batch", type=int, default=64, help="netad serve --max-batch")
+    parser.add_argument("--abuse-only", action="store_true", help="only the hostile-body timings (pca server)")
     args = parser.parse_args()
+    if args.abuse_only:
+        WORK.mkdir(parents=True, exist_ok=True)
+        abuse_only(args)
+        return
     if shutil.which("wrk") is None:
         sys.exit("this benchmark needs wrk (apt-get install wrk)")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -227,18 +282,20 @@ def main() -> None:
     models = {name: train(name) for name in args.models.split(",")}
     load_before = os.getloadavg()
     results: list[dict] = []
-    metrics_excerpt = ""
+    metrics_excerpt, hostile = "", []
     with constant_server() as constant:
         results += measure(constant, args)
         for workers in [int(w) for w in args.workers.split(",")]:
             for model in models.values():
                 with netad_server(model, args, workers) as server:
                     results += measure(server, args, constant if workers == 1 else None)
+                    if workers == 1 and not hostile:
+                        hostile = abuse(server)
                     import httpx
 
                     metrics_excerpt = httpx.get(f"{server.base}/metrics").text
     load_after = os.getloadavg()
-    write(results, args, (load_before, load_after), metrics_excerpt)
+    write(results, args, (load_before, load_after), metrics_excerpt, hostile)
 
 
 NOTES = (
@@ -282,7 +339,9 @@ def goals(results: list[dict]) -> list[str]:
     return out
 
 
-def write(results: list[dict], args: argparse.Namespace, load: tuple, metrics_text: str) -> None:
+def write(
+    results: list[dict], args: argparse.Namespace, load: tuple, metrics_text: str, hostile: list[str] = ()
+) -> None:
     import fastapi
     import sklearn
     import torch
@@ -356,6 +415,8 @@ def write(results: list[dict], args: argparse.Namespace, load: tuple, metrics_te
         "```",
         *excerpt,
         "```",
+        "",
+        *hostile,
         "",
     ]
     (RESULTS / "serve_load.md").write_text("\n".join(lines))
