@@ -321,7 +321,6 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
 
         n, p = len(frame), len(numeric)
         out = np.empty((n, self.n_features_out_), dtype=np.float32)
-        log_idx = [numeric.index(c) for c in self.log1p_columns_]
         categorical = frame[self.categorical_columns_]
         buffer = np.empty((min(n, _CHUNK_ROWS), p), dtype=np.float32)  # reused: page faults are not free
         for start in range(0, n, _CHUNK_ROWS):
@@ -330,23 +329,73 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
                 block = buffer[: stop - start]
                 for j, values in enumerate(columns):
                     block[:, j] = values[start:stop]
-                if cleaning:
-                    self._fill_non_finite(block)
-                if len(log_idx) == p:
-                    signed_log1p(block)
-                else:
-                    for j in log_idx:
-                        signed_log1p(block[:, j])
-                if self.scaler_ is not None:
-                    block = self.scaler_.transform(block)  # in place: the scaler was made with copy=False
-                out[start:stop, :p] = block
+                out[start:stop, :p] = self.transform_numeric(block)
             if self.encoder_ is not None:
                 chunk = self._categorical_block(categorical.iloc[start:stop], self.categorical_columns_)
-                n_unknown = len(self.unknown_indicator_columns_)
-                out[start:stop, p : self.n_features_out_ - n_unknown] = self.encoder_.transform(chunk)
-                for j, categories in enumerate(self.encoder_.categories_ if n_unknown else []):
-                    column = self.n_features_out_ - n_unknown + j
-                    out[start:stop, column] = ~np.isin(chunk[:, j], categories)
+                out[start:stop, p:] = self.encode_categories(chunk)
+        return out
+
+    def transform_numeric(self, block: np.ndarray) -> np.ndarray:
+        """The numeric step of :meth:`transform` (signed log1p, scaler) on a float32 block, in place.
+
+        ``block`` holds the kept numeric columns (``numeric_columns_`` order); NaN/±Inf in it are filled by the
+        fitted ``non_finite`` policy first (with ``"error"`` the caller has refused them).
+        """
+        if self.non_finite != "error":
+            self._fill_non_finite(block)
+        numeric = self.numeric_columns_
+        log_idx = [numeric.index(c) for c in self.log1p_columns_]
+        if len(log_idx) == len(numeric):
+            signed_log1p(block)
+        else:
+            for j in log_idx:
+                signed_log1p(block[:, j])
+        if self.scaler_ is not None:
+            block = self.scaler_.transform(block)  # in place: the scaler was made with copy=False
+        return block
+
+    def encode_categories(self, values: np.ndarray) -> np.ndarray:
+        """The categorical step of :meth:`transform`: one-hot columns, then ``<unknown>`` indicators (float32).
+
+        ``values`` is an object array of text (rows x ``categorical_columns_``). A dictionary lookup per column
+        gives what ``encoder_.transform`` gives, without its per-call cost (which dominates for a few rows);
+        with infrequent-category grouping the encoder itself is used.
+        """
+        n_unknown = len(self.unknown_indicator_columns_)
+        n = len(values)
+        out = np.zeros((n, self.n_features_out_ - len(self.numeric_columns_)), dtype=np.float32)
+        if getattr(self.encoder_, "_infrequent_enabled", False) or self.encoder_.drop is not None:
+            out[:, : out.shape[1] - n_unknown] = self.encoder_.transform(values)
+            known = [np.isin(values[:, j], c) for j, c in enumerate(self.encoder_.categories_)]
+        else:
+            known, offset = [], 0
+            for j, categories in enumerate(self.encoder_.categories_):
+                lookup = {c: k for k, c in enumerate(categories.tolist())}
+                index = np.fromiter((lookup.get(v, -1) for v in values[:, j]), dtype=np.int64, count=n)
+                hit = index >= 0
+                out[np.flatnonzero(hit), offset + index[hit]] = 1.0
+                known.append(hit)
+                offset += len(categories)
+        for j in range(n_unknown):
+            out[:, out.shape[1] - n_unknown + j] = ~known[j]
+        return out
+
+    def transform_arrays(self, numeric: np.ndarray, categorical: np.ndarray | None) -> np.ndarray:
+        """:meth:`transform` for values already in the fitted column order, without building a table.
+
+        ``numeric``: float32 (rows x ``numeric_columns_``), finite, modified in place when writable;
+        ``categorical``: object array of text (rows x ``categorical_columns_``) or None when there are none.
+        The same steps as :meth:`transform` (:meth:`transform_numeric`, :meth:`encode_categories`), so the
+        same output.
+        """
+        check_is_fitted(self, "n_features_out_")
+        numeric = np.require(numeric, dtype=np.float32, requirements=["C", "W"])  # a copy only when needed
+        n, p = len(numeric), len(self.numeric_columns_)
+        out = np.empty((n, self.n_features_out_), dtype=np.float32)
+        if p:
+            out[:, :p] = self.transform_numeric(numeric)
+        if self.encoder_ is not None:
+            out[:, p:] = self.encode_categories(categorical)
         return out
 
     def _fill_non_finite(self, block: np.ndarray) -> None:

@@ -167,6 +167,21 @@ def test_max_categories_caps_the_one_hot_columns(nsl_split) -> None:
     assert pre.transform(train.iloc[:1000]).shape[1] == len(names)
 
 
+@pytest.mark.parametrize("options", [{}, {"max_categories": 5}, {"log1p": True, "scaler": "robust"}])
+def test_transform_arrays_gives_what_transform_gives_without_a_table(nsl_split, options) -> None:
+    # the service's path: arrays in the fitted column order, one-hot by dictionary lookup
+    categorical = ["protocol_type", "service", "flag"]
+    pre = FlowPreprocessor(categorical_columns=categorical, **options).fit(nsl_split.train.features.iloc[:20_000])
+    test = nsl_split.test.features.iloc[:5_000].copy()
+    test.loc[test.index[::50], "service"] = "never-seen"
+    values = test[pre.categorical_columns_].astype(str).to_numpy(dtype=object)
+    assert pre.unknown_category_counts(test)["service"] == 100
+    numeric = test[pre.numeric_columns_].to_numpy(dtype=np.float32)
+    np.testing.assert_allclose(pre.transform_arrays(numeric, values), pre.transform(test), rtol=1e-6, atol=1e-6)
+    n_unknown = len(pre.unknown_indicator_columns_)
+    np.testing.assert_array_equal(pre.encode_categories(values)[:, :-n_unknown], pre.encoder_.transform(values))
+
+
 def test_default_categorical_columns_are_the_non_numeric_ones(nsl, nsl_split) -> None:
     pre = FlowPreprocessor().fit(nsl_split.train.features.iloc[:5000])
     assert set(pre.categorical_columns_) <= set(nsl.categorical_columns)

@@ -202,29 +202,81 @@ def score(
 def serve(
     model_dir: Annotated[Path, typer.Argument(help="Model directory written by `netad train`.")],
     host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
     api_key: Annotated[
         str | None,
         typer.Option("--api-key", envvar="NETAD_API_KEY", help="Require this X-API-Key header (or set NETAD_API_KEY)."),
     ] = None,
-    max_rows: Annotated[int, typer.Option("--max-rows", help="Most rows in one request (more: 413).")] = 10_000,
-    max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body in MiB (413).")] = 16.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Most rows in one request (more: 413).")] = 10_000,
+    max_body_mb: Annotated[
+        float, typer.Option("--max-body-mb", min=0.001, help="Largest request body in MiB (413).")
+    ] = 16.0,
     threads: Annotated[
-        int | None, typer.Option("--threads", help="torch CPU threads for deep models (default: the model's).")
+        int | None,
+        typer.Option("--threads", min=1, max=256, help="torch CPU threads for deep models (default: the model's)."),
     ] = None,
+    batch_window_ms: Annotated[
+        float,
+        typer.Option(
+            "--batch-window-ms",
+            min=0.0,
+            max=1000.0,
+            help="Longest wait gathering concurrent small requests into one scoring batch (0: no batching).",
+        ),
+    ] = 2.0,
+    max_batch: Annotated[
+        int, typer.Option("--max-batch", min=1, max=100_000, help="Most rows in one micro-batch.")
+    ] = 64,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="uvicorn worker processes (each loads the model).")
+    ] = 1,
+    alert_log: Annotated[
+        str | None,
+        typer.Option("--alert-log", help="Append one JSON line per flagged flow to this file (- for stdout)."),
+    ] = None,
+    alert_top_features: Annotated[
+        int, typer.Option("--alert-top-features", min=0, max=20, help="Top features listed in each alert line.")
+    ] = 3,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests and details to stderr.")] = False,
 ) -> None:
-    """Serve a saved model over HTTP: POST /score, GET /model, GET /health, docs at /docs (FastAPI)."""
+    """Serve a saved model over HTTP: POST /score, GET /model, /health, /metrics, docs at /docs (FastAPI)."""
     log_to_stderr(verbose)
     try:
+        import json
+        import os
+
         import uvicorn
 
         from netad.serve import create_app
+        from netad.serve.app import OPTIONS_VARIABLE, limit_blas_threads
     except ImportError:
         raise NetadInputError('netad serve needs the serve extra: pip install "netad[serve]"') from None
 
     if host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
         say(f"warning: serving on {host} without --api-key: anyone who reaches it can score", "yellow")
-    service = create_app(model_dir, api_key=api_key, max_rows=max_rows, max_body_mb=max_body_mb, n_threads=threads)
-    say(f"serving {model_dir} on http://{host}:{port} (docs: /docs)")
-    uvicorn.run(service, host=host, port=port, log_level="info" if verbose else "warning")
+    options = {
+        "api_key": api_key,
+        "max_rows": max_rows,
+        "max_body_mb": max_body_mb,
+        "n_threads": threads,
+        "batch_window_ms": batch_window_ms,
+        "max_batch": max_batch,
+        "alert_log": alert_log,
+        "alert_top_features": alert_top_features,
+    }
+    limit_blas_threads(threads)
+    service = create_app(model_dir, **options)  # loads the model: a bad one fails here, with one clear line
+    run = {
+        "host": host,
+        "port": port,
+        "log_level": "info" if verbose else "warning",
+        "access_log": verbose,
+        "timeout_graceful_shutdown": 3,  # SIGTERM: finish what is in flight for at most 3 s, then stop
+    }
+    say(f"serving {model_dir} on http://{host}:{port} (docs: /docs, metrics: /metrics, {workers} worker(s))")
+    if workers == 1:
+        uvicorn.run(service, **run)
+        return
+    del service
+    os.environ[OPTIONS_VARIABLE] = json.dumps({"model_dir": str(model_dir), **options})
+    uvicorn.run("netad.serve.app:app_from_environment", factory=True, workers=workers, **run)

@@ -1,0 +1,43 @@
+"""The service's scores are `netad score`'s for the same rows (pca, iforest), alone or scored in one batch."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from netad.persist import load_model
+from netad.score import read_scores, score_file
+from netad.serve import ScoringService
+from netad.serve.scoring import ScoreJob
+
+RTOL = 1e-6  # float32 features, float64 scores: the same arithmetic, up to BLAS blocking
+
+
+@pytest.mark.parametrize("which", ["model_dir", "pca_dir"])
+def test_service_scores_equal_netad_score_on_the_same_rows(which, request, rows, to_records, tmp_path):
+    model_dir = request.getfixturevalue(which)
+    service = ScoringService(load_model(model_dir))
+    validated = service.validate_records(to_records(rows))
+    served = service.score_batch([ScoreJob(validated, 0, time.perf_counter())])[0]
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    score_file(model_dir, path, tmp_path / "scores.parquet")
+    reference = read_scores(tmp_path / "scores.parquet")
+    np.testing.assert_allclose(served["scores"], reference["score"], rtol=RTOL)
+    assert served["is_attack"] == reference["is_attack"].astype(bool).tolist()
+
+
+def test_rows_scored_in_one_batch_get_the_scores_they_get_alone(pca_dir, rows, to_records):
+    service = ScoringService(load_model(pca_dir))
+    records = to_records(rows.iloc[:12])
+    alone = [service.score_batch([ScoreJob(service.validate_records([r]), 0, 0.0)])[0]["scores"][0] for r in records]
+    jobs = [ScoreJob(service.validate_records(records[i : i + 3]), 2 if i == 3 else 0, 0.0) for i in range(0, 12, 3)]
+    together = service.score_batch(jobs)
+    assert [r["n_rows"] for r in together] == [3, 3, 3, 3]
+    np.testing.assert_allclose([s for r in together for s in r["scores"]], alone, rtol=RTOL)
+    assert together[1]["explanations"] is not None and len(together[1]["explanations"][0]) == 2
+    assert together[0]["explanations"] is None
+    # the jobs keep their validated rows (the preprocessor works on a copy): scoring again gives the same
+    np.testing.assert_allclose(service.score_batch(jobs)[0]["scores"], together[0]["scores"], rtol=RTOL)
