@@ -77,6 +77,10 @@ class ScoreResponse(BaseModel):
         default_factory=list, description="Input columns the model does not use (the first 100)."
     )
     n_ignored_columns: int = Field(0, description="How many input columns the model does not use.")
+    n_non_finite: int = Field(
+        0, description="Rows holding NaN/Inf/missing numbers, filled by the model's saved policy and scored."
+    )
+    non_finite_rows: list[int] = Field(default_factory=list, description="Those rows (the first 100).")
     unknown_categories: dict[str, int] = Field(
         default_factory=dict, description="Rows per categorical column with a category unseen in training."
     )

@@ -123,10 +123,13 @@ class ScoringService:
                     if len(jobs) > 1
                     else jobs[0].rows.categorical
                 )
+            with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 counts as infinite
+                non_finite = ~np.isfinite(numeric).all(axis=1)
             X = self.model.preprocessor.transform_arrays(numeric, categorical)
             scores = np.asarray(self.model.detector.decision_function(X), dtype=np.float64)
         else:
             X, scores, categorical = np.empty((0, len(self.feature_names)), np.float32), np.empty(0), None
+            non_finite = np.zeros(0, dtype=bool)
         flagged = scores > self.threshold
         contribution = feature_attribution(self.model, X) if k_max and n else None
         if self.on_scored is not None:
@@ -137,7 +140,11 @@ class ScoringService:
         for job, size in zip(jobs, sizes, strict=True):
             part = slice(start, start + size)
             start += size
-            results.append(self._response(job, scores[part], flagged[part], categorical, part, contribution))
+            result = self._response(job, scores[part], flagged[part], categorical, part, contribution)
+            cleaned = np.flatnonzero(non_finite[part])
+            result["n_non_finite"] = len(cleaned)
+            result["non_finite_rows"] = cleaned[:MAX_IGNORED_SHOWN].tolist()
+            results.append(result)
         return results
 
     def _response(

@@ -48,7 +48,8 @@ class Rows:
     """Validated rows of one request: the model's inputs in its column order, plus what was left out."""
 
     numeric: np.ndarray
-    """float32, rows x the preprocessor's numeric columns, all finite."""
+    """float32, rows x the preprocessor's numeric columns; finite unless the model cleans NaN/Inf (its saved
+    ``non_finite`` policy), whose rows the response then marks."""
     categorical: np.ndarray | None
     """object array of text, rows x the preprocessor's categorical columns (None when it has none)."""
     ignored: dict[str, None] = field(default_factory=dict)
@@ -90,6 +91,8 @@ class InputSchema:
         self.unused = [c for c in model.schema.input_columns if c not in used]
         self.required = [*self.numeric, *self.categorical]
         self.known = frozenset([*self.required, *self.unused])
+        self.cleans_non_finite = pre.non_finite != "error"
+        """The model fills NaN/Inf/missing numbers as at training (``netad score`` does the same): not a 422."""
         self._numeric_getter = _getter(self.numeric)
         self._categorical_getter = _getter(self.categorical)
 
@@ -198,6 +201,8 @@ class InputSchema:
 
     def _non_finite_problems(self, values: np.ndarray, skip: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
         """One problem per numeric column holding NaN, Inf, null or a value beyond float32 (rows named)."""
+        if self.cleans_non_finite:
+            return []
         with np.errstate(over="ignore", invalid="ignore"):
             bad = ~(np.isfinite(values) & (np.abs(values) <= FLOAT32_MAX))
         text = {p["column"]: set(p["rows"]) for p in skip}
