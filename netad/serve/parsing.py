@@ -18,6 +18,7 @@ import pandas as pd
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
+from netad.errors import NetadInputError
 from netad.serve.problems import RequestProblem, problem
 
 JSON_TYPES = ("application/json", "")
@@ -103,19 +104,9 @@ def read_table(data: bytes, kind: str, name: str) -> pd.DataFrame:
             415, f"{name}: this body is JSON: send it with content-type application/json, not as a CSV/text upload"
         )
     try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(io.BytesIO(data)).to_pandas()
-        else:
-            table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        table = pd.DataFrame()
-    except Exception as exc:  # pyarrow/pandas parse errors: the upload is not a table of this kind
-        raise RequestProblem(
-            422,
-            [problem(["body", name], "unreadable_file", f"cannot read the upload as {kind}: {str(exc).strip()[:300]}")],
-        ) from None
+        table = _table_through_inputs(data, name)
+    except NetadInputError as exc:  # the same one-line message `netad score` gives for this file
+        raise RequestProblem(422, [problem(["body", name], "unreadable_file", str(exc))]) from None
     if len(table) == 0:
         raise RequestProblem(
             422,
@@ -129,6 +120,26 @@ def read_table(data: bytes, kind: str, name: str) -> pd.DataFrame:
             ],
         )
     return table
+
+
+def _table_through_inputs(data: bytes, name: str) -> pd.DataFrame:
+    """The upload read by :mod:`netad.inputs`, as a file given to ``netad score`` would be: its kind from its
+    bytes (parquet, compressed or plain CSV), its header, CSV values as text (the validation parses numbers)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from netad.inputs import header_names, inspect_input, read_csv, spooled_stdin
+
+    with spooled_stdin(io.BytesIO(data)) as path:
+        source = inspect_input(path, label=name)
+        if source.parquet:
+            try:
+                return pq.read_table(path).to_pandas()
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise NetadInputError(f"{name}: not a readable parquet file ({str(exc).strip()[:200]})") from None
+        names, _ = header_names(source)
+        text = {column: pa.string() for column in names}
+        return read_csv(source, names=names, skip_rows=1, column_types=text, include=names, null_values=[]).to_pandas()
 
 
 def file_kind(filename: str, content_type: str) -> str:

@@ -62,3 +62,19 @@ def test_unreadable_uploads_and_unsupported_types_are_refused(client):
     assert response.status_code == 415
     response = post(client, b"--x\r\nbroken", "multipart/form-data; boundary=x")
     assert 400 <= response.status_code < 500
+
+
+def test_uploads_are_read_by_the_input_layer_as_netad_score_reads_files(client, rows):
+    """A gzip-compressed CSV is read by its bytes; an undecodable byte gets the input layer's message."""
+    import gzip
+
+    plain = rows.drop(columns=["label"], errors="ignore").iloc[:5].to_csv(index=False).encode()
+    scored = client.post("/score", files={"file": ("flows.csv.gz", gzip.compress(plain), "text/csv")}, headers=AUTH)
+    assert scored.status_code == 200, scored.text
+    assert scored.json()["n_rows"] == 5
+    assert scored.json()["scores"] == post(client, plain, "text/csv").json()["scores"]
+    latin = plain.replace(b"tcp", b"tc\xe9", 1)
+    refused = post(client, latin, "text/csv")
+    assert refused.status_code == 422, refused.text
+    message = refused.json()["detail"][0]["msg"]
+    assert "'protocol_type'" in message and "line 3" in message and "iconv" in message
