@@ -182,7 +182,7 @@ PREPROCESS_HELP = (
 )
 
 # options several commands share, declared once
-DatasetOption = Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")]
+DatasetNameOption = Annotated[str, typer.Option("--dataset", "-d", help="Dataset name (see `netad datasets`).")]
 DetectorOption = Annotated[str, typer.Option("--detector", "-m", help="Detector name (see `netad detectors`).")]
 ProtocolOption = Annotated[str, typer.Option("--protocol", "-p", help="Split protocol.")]
 ParamOption = Annotated[

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from netad.cli.common import (
     DataPathOption,
-    DatasetOption,
+    DatasetNameOption,
     DetectorOption,
     MaxTrainOption,
     ParamOption,
@@ -35,7 +35,7 @@ from netad.files import check_output
 @user_errors
 def explain(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the plot, CSVs and alerts.json.")],
-    dataset: DatasetOption = "nsl-kdd-sample",
+    dataset: DatasetNameOption = "nsl-kdd-sample",
     detector: DetectorOption = "autoencoder",
     protocol: ProtocolOption = "novelty",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the detector and the SHAP sampling.")] = 0,
@@ -110,7 +110,7 @@ def explain(
 @user_errors
 def latent_plot(
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
-    dataset: DatasetOption = "nsl-kdd-sample",
+    dataset: DatasetNameOption = "nsl-kdd-sample",
     detector: DetectorOption = "autoencoder",
     protocol: ProtocolOption = "novelty",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the detector, the sample, the map.")] = 0,
