@@ -38,6 +38,8 @@ DATASETS = {
     "iot23": ["iot23/CTU-IoT-Malware-Capture-34-1.conn.log.labeled.xz"],
     # a lab slowloris capture and CICFlowMeter-V4's own flow table for it (the flow-by-flow reference)
     "slowloris": ["pcaps/slowloris.pcap.xz", "pcaps/slowloris.cicflowmeter.csv.xz"],
+    # real captures (decompress into a temporary folder to read them)
+    "pcaps": [p for p in PINNED if p.startswith("pcaps/") and p.endswith(".pcap.xz")],
 }
 IN_VIEW = [p for p in PINNED if not p.startswith("iot23/") or p in DATASETS["iot23"]]
 

@@ -13,6 +13,7 @@ from netad.cli import (  # noqa: F401 - registers the commands
     models,
     study,
     views,
+    watch,
 )
 from netad.cli.common import DATASET_NAMES, app
 from netad.cli.progress import StderrProgress

@@ -57,6 +57,7 @@ def streamer(
     n_meters: int = 0,
     fin_ends_flow: bool = True,
     microseconds: bool = True,
+    n_dissections: int = 0,
 ) -> Any:
     """An ``NFStreamer`` over ``source`` (a capture file or a live interface name) with the CIC plugin.
 
@@ -69,7 +70,7 @@ def streamer(
         source=str(source),
         statistical_analysis=True,
         accounting_mode=3,  # payload bytes, as CICFlowMeter's packet lengths
-        n_dissections=0,  # no nDPI application detection: not a CIC feature
+        n_dissections=int(n_dissections),  # nDPI application detection: not a CIC feature (watch's app_proto)
         idle_timeout=int(idle_timeout),
         active_timeout=int(active_timeout),
         bpf_filter=bpf_filter,
