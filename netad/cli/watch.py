@@ -28,7 +28,9 @@ def _rate(n: int, seconds: float) -> str:
 @app.command()
 @user_errors
 def watch(
-    model: Annotated[Path, typer.Argument(help="Model directory written by `netad train` (CIC-IDS-2017 layout).")],
+    model: Annotated[
+        Path, typer.Argument(help="Model directory written by `netad train` (flows metered into its layout).")
+    ],
     interface: Annotated[
         str | None, typer.Option("--interface", "-i", help="Network interface to capture live (needs root).")
     ] = None,
