@@ -299,7 +299,11 @@ def train_model(job: Any, directory: str | os.PathLike, *, overwrite: bool = Fal
             "job": job.to_dict(),
         },
     }
-    save_model(directory, preprocessor, detector, metadata, reference=reference, overwrite=overwrite)
+    normal_validation = np.asarray(validation_scores)[np.asarray(split.validation_labels()) == 0]  # label budget kept
+    save_model(
+        directory, preprocessor, detector, metadata, reference=reference,
+        score_reference=normal_validation if len(normal_validation) else None, overwrite=overwrite,
+    )  # fmt: skip
     return TrainedModel(
         path=directory,
         detector_name=job.detector,

@@ -225,6 +225,9 @@ def test_train_model_keeps_the_threshold_the_benchmark_chooses_on_validation(tmp
     calibration = json.loads((tmp_path / "model" / "model.json").read_text())["detector"]["threshold_calibration"]
     assert calibration == {"strategy": "p97", "method": "validation", "rows": trained.n_validation}
     assert loaded.schema.feature_mean is not None
+    # the drift reference: quantiles of the scores of normal validation rows; the p97 cut lies at their 97th
+    assert loaded.score_reference.shape == (101,) and np.all(np.diff(loaded.score_reference) >= 0)
+    assert loaded.score_reference[97] == pytest.approx(loaded.detector.threshold_, rel=0.05)
     with pytest.raises(NetadInputError, match="not empty"):
         train_model(job, tmp_path / "model")
     oracle = plan("nsl-kdd-sample", "pca", [0], "novelty", "oracle", max_train=2000, save_scores=False)[0]

@@ -10,7 +10,8 @@ One directory per model (:mod:`netad.persist.layout` names the files):
   (:mod:`~netad.persist.preprocessor_state`; nothing is refitted on load);
 - ``detector.json`` / ``detector.safetensors`` / ``<attribute>.skops`` / ``weights.safetensors``: the detector's
   fitted state (:mod:`~netad.persist.detector_state`);
-- ``feature_stats.safetensors`` (optional): mean and std of each output feature on the training rows, used by
+- ``feature_stats.safetensors`` (optional): mean and std of each output feature on the training rows (and 101
+  quantiles of the normal validation scores, the drift reference of ``netad watch``), used by
   ``netad score --top-features``.
 
 Writes are atomic and never follow a link (:mod:`netad.files`). Loading refuses a model file that is a link or lies

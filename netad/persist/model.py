@@ -40,7 +40,7 @@ from netad.persist.layout import (
 )
 from netad.persist.preprocessor_state import preprocessor_state, restore_preprocessor
 from netad.persist.preprocessor_v1 import restore_preprocessor_v1
-from netad.persist.schema import FeatureSchema, build_schema, feature_stats
+from netad.persist.schema import FeatureSchema, build_schema, feature_stats, score_quantiles
 from netad.persist.values import decode, encode, params_json, plain_json
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ class LoadedModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     detector_name: str = ""
     path: Path | None = None
+    score_reference: np.ndarray | None = None
+    """Quantiles of the scores of normal validation rows (None for models saved without): the reference a drift
+    check compares live scores with."""
 
 
 def save_model(
@@ -69,12 +72,14 @@ def save_model(
     metadata: Mapping[str, Any] | None = None,
     *,
     reference: np.ndarray | None = None,
+    score_reference: np.ndarray | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write a fitted ``detector`` (and the ``preprocessor`` that feeds it, if any) to ``directory``.
 
     ``metadata`` (metrics, dataset, split, seed...) is stored as JSON in ``model.json``. ``reference``, an
-    optional sample of preprocessed training rows, stores per-feature mean/std for top-feature attribution.
+    optional sample of preprocessed training rows, stores per-feature mean/std for top-feature attribution and
+    drift checks; ``score_reference``, scores of normal validation rows, is kept as 101 quantiles beside them.
     Refuses a non-empty directory unless ``overwrite`` (then only the files of the previous model are replaced;
     a link planted in the directory is replaced, never written through).
     Raises :class:`NetadInputError` when some fitted state cannot be saved safely.
@@ -115,7 +120,10 @@ def save_model(
             write(attribute + SKOPS_SUFFIX, sio.dumps(estimator))
     if reference is not None:
         mean, std = feature_stats(reference, detector.n_features_in_)
-        write(FEATURE_STATS, safetensors_bytes({"mean": mean, "std": std}, "feature_stats"))
+        stats = {"mean": mean, "std": std}
+        if score_reference is not None and len(score_reference):
+            stats["score_quantiles"] = score_quantiles(score_reference)
+        write(FEATURE_STATS, safetensors_bytes(stats, "feature_stats"))
 
     model = {
         "format": FORMAT,
@@ -205,9 +213,11 @@ def load_model(directory: str | os.PathLike) -> LoadedModel:
             f"{directory / PREPROCESSOR_JSON}: gives {preprocessor.n_features_out_} features but the detector was "
             f"fitted on {detector.n_features_in_}"
         )
+    score_reference = None
     if FEATURE_STATS in files:
         stats = load_safetensors(directory / FEATURE_STATS)
         schema.feature_mean, schema.feature_std = stats.get("mean"), stats.get("std")
+        score_reference = stats.get("score_quantiles")
     if len(schema.output_features) != detector.n_features_in_:
         raise NetadInputError(
             f"{where}: schema lists {len(schema.output_features)} features but the detector "
@@ -220,6 +230,7 @@ def load_model(directory: str | os.PathLike) -> LoadedModel:
         metadata=model.get("metadata") or {},
         detector_name=name,
         path=directory,
+        score_reference=score_reference,
     )
 
 

@@ -102,3 +102,12 @@ def feature_stats(reference: np.ndarray, n_features: int) -> tuple[np.ndarray, n
     mean = total / len(reference)
     variance = np.maximum(squares / len(reference) - np.square(mean), 0.0)
     return mean, np.sqrt(variance)
+
+
+def score_quantiles(scores: np.ndarray, n: int = 101) -> np.ndarray:
+    """``n`` evenly spaced quantiles (min to max) of the finite ``scores``, float64: a compact score distribution."""
+    finite = np.asarray(scores, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) == 0:
+        raise NetadInputError("score reference: no finite score")
+    return np.quantile(finite, np.linspace(0.0, 1.0, n))

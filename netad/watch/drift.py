@@ -3,11 +3,11 @@
 Two checks per window of ``window_seconds`` (traffic time) holding at least ``min_flows`` scored flows:
 
 - **scores**: the population stability index (PSI) of the window's scores against a reference score
-  distribution, over the reference's deciles. The reference is the model's training-score sample when the model
-  directory holds one; saved models do not today, so the reference is the first full window of this run
-  (``reference: "run-start"``): the signal then says "traffic has changed since the watch started", not "since
-  training". PSI >= ``psi_threshold`` (0.25: the usual "major shift" rule of thumb; 0.1-0.25 is "moderate")
-  emits a record;
+  distribution, over the reference's deciles. The reference is the model's own (quantiles of its normal
+  validation scores, saved by ``netad train``; ``reference: "model"``); a model saved without one uses the first
+  full window of this run (``reference: "run-start"``): the signal then says "traffic has changed since the watch
+  started", not "since training". PSI >= ``psi_threshold`` (0.25: the usual "major shift" rule of thumb;
+  0.1-0.25 is "moderate") emits a record;
 - **features**: the standardised mean difference (SMD) of each model feature, ``|window mean - training mean| /
   max(training std, 0.01)``, against the feature statistics saved with the model (``feature_stats.safetensors``,
   training normals). When the share of features with SMD >= ``smd_threshold`` (1.0, a shift of one training

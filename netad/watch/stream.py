@@ -184,7 +184,7 @@ class Watch:
         self.info = ModelInfo.of(model)
         schema, drift = model.schema, self.settings.drift
         self.drift = None if drift is None else DriftMonitor(
-            list(schema.output_features), schema.feature_mean, schema.feature_std, drift
+            list(schema.output_features), schema.feature_mean, schema.feature_std, drift, model.score_reference
         )  # fmt: skip
 
     def process(self, items: list[tuple[float, list[Any]]]) -> None:

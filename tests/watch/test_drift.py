@@ -64,3 +64,14 @@ def test_one_batch_spanning_several_windows_is_split_by_flow_start():
     records += monitor.add(np.array([181.0]), np.zeros(1), np.zeros((1, 1)))
     assert [(r["window_start"], r["flows"]) for r in records] == [(120.0, 500)]
     assert monitor.windows == 3
+
+
+def test_with_the_models_score_reference_the_first_shifted_window_is_drift_since_training():
+    rng = np.random.default_rng(4)
+    reference = np.quantile(rng.normal(size=5000), np.linspace(0, 1, 101))  # as netad train saves it
+    X = np.zeros((500, 1))
+    monitor = DriftMonitor(["a"], None, None, DriftSettings(), score_reference=reference)
+    assert run(monitor, [(rng.normal(size=500), X)]) == []
+    monitor = DriftMonitor(["a"], None, None, DriftSettings(), score_reference=reference)
+    records = run(monitor, [(rng.normal(2.0, 1.0, size=500), X)])
+    assert len(records) == 1 and records[0]["reference"] == "model" and records[0]["score_psi"] > 0.25
