@@ -167,17 +167,7 @@ class InputSchema:
             parsed, text_rows, example = _parse_numbers(column)
             values[:, j] = parsed
             if text_rows:
-                problems.append(
-                    problem(
-                        ["body", name],
-                        "not_a_number",
-                        f"column {name!r} should be numeric; {len(text_rows):,} row(s) hold text, true/false or "
-                        f"nested values (e.g. {example!r})",
-                        column=name,
-                        rows=shown(text_rows),
-                        n_rows=len(text_rows),
-                    )
-                )
+                problems.append(_not_a_number(name, text_rows, example, "text, true/false or nested values"))
         problems += self._non_finite_problems(values, skip=problems)
         if problems:
             raise RequestProblem(422, _in_column_order(problems, self.numeric))
@@ -248,16 +238,7 @@ class InputSchema:
             parsed, text_rows, example = _parse_numbers(column.astype(object).tolist())
             values[:, j] = parsed
             if text_rows:
-                problems.append(
-                    problem(
-                        ["body", name],
-                        "not_a_number",
-                        f"column {name!r} should be numeric; {len(text_rows):,} row(s) hold text (e.g. {example!r})",
-                        column=name,
-                        rows=shown(text_rows),
-                        n_rows=len(text_rows),
-                    )
-                )
+                problems.append(_not_a_number(name, text_rows, example, "text"))
         problems += self._non_finite_problems(values, skip=problems)
         if problems:
             raise RequestProblem(422, _in_column_order(problems, self.numeric))
@@ -375,3 +356,9 @@ def _missing_problem(column: str) -> dict[str, Any]:
 def _in_column_order(problems: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
     order = {c: i for i, c in enumerate(columns)}
     return sorted(problems, key=lambda p: order.get(p.get("column"), len(order)))
+
+
+def _not_a_number(name: str, rows: list[int], example: Any, held: str) -> dict[str, Any]:
+    """The 422 problem of a numeric column whose ``rows`` hold ``held`` (text, booleans, nested values)."""
+    message = f"column {name!r} should be numeric; {len(rows):,} row(s) hold {held} (e.g. {example!r})"
+    return problem(["body", name], "not_a_number", message, column=name, rows=shown(rows), n_rows=len(rows))
