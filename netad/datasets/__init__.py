@@ -99,7 +99,11 @@ def summary(names: list[str] | None = None, *, top: int = 5) -> list[dict[str, A
             row["paths"] = [str(p) for p in spec.locate(where, spec.resolve_options({}))]
         except NetadError as e:
             row["error"] = str(e)
-            row["hint"] = f"download from {spec.download} into ~/.netad/data/{spec.data_dir}/"
+            row["hint"] = (
+                f"download from {spec.download} into ~/.netad/data/{spec.data_dir}/"
+                if spec.download is not None
+                else f"your own file: {spec.name}:PATH"
+            )
             rows.append(row)
             continue
         row["found"] = True

@@ -231,7 +231,7 @@ SPECS = (
         description="any flow table: csv:PATH (CSV or parquet) with label_column=..., normal_label=...",
         title="CSV",
         data_dir="csv",
-        download="(your own file)",
+        download=None,
         expected="a CSV or parquet file",
         find=_refuse_directory,
         read=_read,

@@ -35,7 +35,7 @@ class DatasetSpec:
     description: str
     title: str  # e.g. "NSL-KDD", used in messages
     data_dir: str  # folder under $NETAD_DATA and ~/.netad/data
-    download: str  # official download page
+    download: str | None  # official download page (None: the user's own file, nothing to download)
     expected: str  # the official file names, for messages
     find: Finder
     read: Reader
@@ -101,6 +101,8 @@ class DatasetSpec:
         )
 
     def _where_to_get(self) -> str:
+        if self.download is None:
+            return f"Give the path of an existing file: {self.name}:PATH, or --data-path PATH."
         return (
             f"Point netad at the data: export NETAD_DATA=DIR (a folder holding {self.data_dir}/, e.g. ../shared/data "
             f"beside a netad clone), or pass --data-path PATH (path=... in Python); or download the official files "

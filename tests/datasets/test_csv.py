@@ -85,3 +85,11 @@ def test_timestamps_must_be_dropped_explicitly(tmp_path):
     with pytest.raises(NetadInputError, match="'ts' holds dates/times.*drop_columns"):
         load(f"csv:{path}", label_column="y", normal_label="n")
     assert load(f"csv:{path}", label_column="y", normal_label="n", drop_columns=["ts"]).n_rows == 2
+
+
+def test_a_missing_file_is_named_without_pointing_at_downloads(tmp_path):
+    with pytest.raises(NetadInputError) as info:
+        load(f"csv:{tmp_path / 'missing.csv'}", label_column="label", normal_label="normal")
+    message = str(info.value)
+    assert "missing.csv does not exist" in message and "csv:PATH" in message
+    assert "download" not in message and "NETAD_DATA" not in message
