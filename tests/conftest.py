@@ -8,12 +8,15 @@ file is missing it is skipped naming the file, or fails when ``NETAD_REQUIRE_DAT
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import lzma
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,6 +121,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def shared_data() -> Path:
     """The pinned view of the real datasets (xz files as shipped). Declare what you read with ``needs_data``."""
     return _VIEW["path"]
+
+
+@pytest.fixture(scope="session")
+def shared_dataset(shared_data: Path) -> Callable[[str], Any]:
+    """``netad.datasets.load`` of the pinned view, each dataset loaded once per session whichever module asks
+    (treat the result as read-only)."""
+    from netad.datasets import load
+
+    return functools.cache(load)
 
 
 @pytest.fixture(scope="session", autouse=True)

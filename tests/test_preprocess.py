@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import numpy as np
@@ -18,17 +17,9 @@ from netad.protocols import Split, make_split
 pytestmark = pytest.mark.needs_data("nsl-kdd", "cicids2017")
 
 
-@functools.cache
-def _dataset(name: str) -> Dataset:
-    """The real dataset from $NETAD_DATA (set by conftest), loaded once per test session."""
-    from netad.datasets import load
-
-    return load(name)
-
-
 @pytest.fixture(scope="module")
-def nsl(shared_data) -> Dataset:
-    return _dataset("nsl-kdd")
+def nsl(shared_dataset) -> Dataset:
+    return shared_dataset("nsl-kdd")
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +103,8 @@ def test_constant_and_duplicate_columns_found_in_train_are_dropped_and_recorded(
     assert kept.n_features_out_ > pre.n_features_out_ and not kept.dropped_constant_
 
 
-def test_duplicate_columns_of_cicids2017_are_found(shared_data) -> None:
-    dataset = _dataset("cicids2017")
+def test_duplicate_columns_of_cicids2017_are_found(shared_dataset) -> None:
+    dataset = shared_dataset("cicids2017")
     frame = dataset.features.iloc[:20_000]
     pre = FlowPreprocessor.for_dataset(dataset).fit(frame)
     numeric = [c for c in frame.columns if c not in dataset.categorical_columns]
@@ -196,7 +187,7 @@ def test_missing_column_error_names_it(nsl_split, fitted) -> None:
     assert "'flag'" in str(err.value)
 
 
-def test_nan_and_inf_errors_name_the_column_and_count(nsl_split, fitted) -> None:
+def test_nan_and_inf_errors_name_the_column_and_count(nsl, nsl_split, fitted) -> None:
     test = nsl_split.test.features.iloc[:100].copy()
     test.loc[test.index[:3], "src_bytes"] = np.nan
     test.loc[test.index[5:7], "count"] = np.inf
@@ -204,7 +195,7 @@ def test_nan_and_inf_errors_name_the_column_and_count(nsl_split, fitted) -> None
         fitted.transform(test)
     assert "'src_bytes': 3" in str(err.value) and "'count': 2" in str(err.value)
     with pytest.raises(NetadInputError, match="'src_bytes': 3"):
-        FlowPreprocessor.for_dataset(_dataset("nsl-kdd")).fit(test)
+        FlowPreprocessor.for_dataset(nsl).fit(test)
 
 
 def test_non_numeric_values_in_a_numeric_column_are_named(nsl_split, fitted) -> None:
@@ -231,14 +222,14 @@ def test_transform_before_fit_and_non_frames_are_refused(nsl_split, fitted) -> N
         FlowPreprocessor(scaler="zscore").fit(nsl_split.train.features)
 
 
-def test_results_do_not_depend_on_the_chunk_size(nsl_split, fitted, monkeypatch) -> None:
+def test_results_do_not_depend_on_the_chunk_size(nsl, nsl_split, fitted, monkeypatch) -> None:
     import netad.preprocess
 
     train, test = nsl_split.train.features, nsl_split.test.features
     whole = fitted.transform(test)
     monkeypatch.setattr(netad.preprocess, "_CHUNK_ROWS", 999)  # many chunks, the last one short
-    chunked = FlowPreprocessor.for_dataset(_dataset("nsl-kdd"), log1p=True).fit(train)
-    reference = FlowPreprocessor.for_dataset(_dataset("nsl-kdd"), log1p=True)
+    chunked = FlowPreprocessor.for_dataset(nsl, log1p=True).fit(train)
+    reference = FlowPreprocessor.for_dataset(nsl, log1p=True)
     monkeypatch.setattr(netad.preprocess, "_CHUNK_ROWS", 1 << 30)
     reference.fit(train)
     np.testing.assert_allclose(chunked.scaler_.mean_, reference.scaler_.mean_, rtol=1e-6)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 
 import numpy as np
@@ -18,27 +17,19 @@ pytestmark = pytest.mark.needs_data(
 )
 
 
-@functools.cache
-def _dataset(name: str) -> Dataset:
-    """The real dataset from $NETAD_DATA (set by conftest), loaded once per test session."""
-    from netad.datasets import load
-
-    return load(name)
+@pytest.fixture(scope="module")
+def nsl(shared_dataset) -> Dataset:
+    return shared_dataset("nsl-kdd")
 
 
 @pytest.fixture(scope="module")
-def nsl(shared_data) -> Dataset:
-    return _dataset("nsl-kdd")
+def kdd(shared_dataset) -> Dataset:
+    return shared_dataset("kddcup99")
 
 
 @pytest.fixture(scope="module")
-def kdd(shared_data) -> Dataset:
-    return _dataset("kddcup99")
-
-
-@pytest.fixture(scope="module")
-def cicids(shared_data) -> Dataset:
-    return _dataset("cicids2017")
+def cicids(shared_dataset) -> Dataset:
+    return shared_dataset("cicids2017")
 
 
 # (dataset fixture, protocol, options) covering every protocol
@@ -232,8 +223,8 @@ def test_dagmm_refuses_non_kdd_data(nsl) -> None:
         make_split(nsl, "dagmm")
 
 
-def test_dagmm_also_runs_on_the_dagmm_preprocessed_file(shared_data) -> None:
-    dataset = _dataset("kddcup99-dagmm")
+def test_dagmm_also_runs_on_the_dagmm_preprocessed_file(shared_dataset) -> None:
+    dataset = shared_dataset("kddcup99-dagmm")
     split = make_split(dataset, "dagmm", seed=0)
     assert (split.train.label == 0).all()
     # label 1 in the split = label 0 (KDD normal) in the dataset
@@ -298,8 +289,8 @@ def test_unknown_protocol_and_option_errors_list_what_is_accepted(nsl) -> None:
         make_split(nsl, "novelty").fit_data("self-supervised")
 
 
-def test_novelty_test_attack_fraction_thins_attacks_and_keeps_every_normal():
-    dataset = _dataset("unsw-nb15")
+def test_novelty_test_attack_fraction_thins_attacks_and_keeps_every_normal(shared_dataset):
+    dataset = shared_dataset("unsw-nb15")
     full = make_split(dataset, "novelty", seed=0)
     thin = make_split(dataset, "novelty", seed=0, test_attack_fraction=0.022)
     assert np.array_equal(full.test.rows[full.test.label == 0], thin.test.rows[thin.test.label == 0])
