@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from model_edits import copy_model, rewrite_listed_hash
 
 from netad.datasets import load
 from netad.detectors import BaseDetector, available, get_class
@@ -93,22 +94,6 @@ def is_torch(detector: BaseDetector) -> bool:
 def saved_autoencoder(sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> Path:
     detector = fit_on(make_fast("autoencoder"), sample)
     return save_model(tmp_path_factory.mktemp("ae") / "model", sample.preprocessor, detector, {"note": "test"})
-
-
-def copy_model(source: Path, target: Path) -> Path:
-    target.mkdir()
-    for path in source.iterdir():
-        (target / path.name).write_bytes(path.read_bytes())
-    return target
-
-
-def rewrite_listed_hash(model_dir: Path, file_name: str) -> None:
-    """What an attacker able to edit model.json would do: record the sha256 of the replaced file."""
-    import hashlib
-
-    model = json.loads((model_dir / "model.json").read_text())
-    model["files"][file_name] = hashlib.sha256((model_dir / file_name).read_bytes()).hexdigest()
-    (model_dir / "model.json").write_text(json.dumps(model))
 
 
 class _MakesDirectoryWhenUnpickled:
