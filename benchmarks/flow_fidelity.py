@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tables import markdown_table  # benchmarks/tables.py
 
 from netad.flows import LAYOUTS, flow_table, meter
 from netad.flows.layouts import STATUS_ABSENT, STATUS_APPROXIMATED, STATUS_EXACT
@@ -216,8 +217,7 @@ def markdown(frame: pd.DataFrame) -> str:
             return "" if np.isnan(v) else f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
         return str(v)
 
-    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-    return head + "\n".join("| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False))
+    return markdown_table(frame, cell)
 
 
 def main(argv: list[str] | None = None) -> int:

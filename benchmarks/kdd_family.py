@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tables import markdown_table  # benchmarks/tables.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -128,13 +129,6 @@ def mean_std(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataF
         out[column] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(mean[column], std[column], strict=True)]
     out["seeds"] = grouped.size()
     return out.reset_index()
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
 
 
 def bench(name: str, **kwargs: Any) -> tuple[Any, float]:
@@ -280,7 +274,7 @@ def dagmm_tuning_section() -> list[str]:
         "and decays with longer training (energy collapse of some mixture components), which is why the seed's "
         "200 epochs rank worse here (seed 0 at 200 epochs: test AUROC 0.962, seed 1: 0.901; run stopped).",
         "",
-        markdown(summary),
+        markdown_table(summary),
         "",
     ]
 
@@ -306,7 +300,7 @@ def restarts_section(part: dict[str, Any] | None) -> list[str]:
         "attacks + 10% of its anomalies) is kept; its thresholds come from validation too. The test rows are "
         f"only scored. Chosen: {chosen}.",
         "",
-        markdown(summary.rename(columns={"threshold_strategy": "threshold"})),
+        markdown_table(summary.rename(columns={"threshold_strategy": "threshold"})),
         "",
         f"- Goal F1 >= 0.94 with a threshold from training-side data, with validation-selected restarts: "
         f"**{goal}** (best-f1 on validation: mean F1 {mean_f1:.4f}).",
@@ -361,7 +355,7 @@ def table_section(p: dict[str, Any]) -> list[str]:
         f"(mean ± std, 2 jobs on 2 shared cores): {fit}. Part wall time {p['seconds'] / 60:.1f} min. Per-seed rows: "
         "benchmarks/work/kdd_family/dagmm_table.csv and the run directory's results.csv.",
         "",
-        markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+        markdown_table(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
         "",
         f"- Goals (issue 19, DAGMM with `best-f1`): {verdict}.",
         "- The untrained DAGMM row is the context the issue asked for: on this protocol most of the ranking comes "
@@ -396,11 +390,11 @@ def reference_section() -> list[str]:
         f"(`/tmp/dagmm-ref/run_ref.py`, not in the repository). {data['reference']['how']} Its split puts all "
         "KDD-normal rows in test (33% anomalies), so its F1 is not comparable with section 1's; AUROC is.",
         "",
-        markdown(ref[ref_cols].round(4)),
+        markdown_table(ref[ref_cols].round(4)),
         "",
         f"netad before this change: {data['netad_before']['how']}.",
         "",
-        markdown(before[before_cols].round(4)),
+        markdown_table(before[before_cols].round(4)),
         "",
     ]
 
@@ -478,7 +472,7 @@ def mixture_section() -> list[str]:
         "written up); runs started after the EM default landed (paper loss seed 2, k=1 network seeds 1-2, "
         "reconstruction-only seed 2) scored their checkpoints with EM, so their `network` rows are left out:",
         "",
-        markdown(summary),
+        markdown_table(summary),
         "",
     ]
 
@@ -525,7 +519,7 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
             "standard-scaled them again, which blew rare one-hot columns up to ~200 and lowered AUROC (0.972 "
             f"over 5 seeds at 50 epochs). Part wall time {p['seconds'] / 60:.1f} min.",
             "",
-            markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+            markdown_table(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
             "",
             f"References: paper (Zong et al. 2018) precision {PAPER['precision']}, recall {PAPER['recall']}, "
             f"F1 {PAPER['f1']} with the top-20% rule; seed notebook F1 {SEED_NOTEBOOK['f1']} with its "
@@ -551,7 +545,7 @@ def write_report(parts: dict[str, dict[str, Any]], quick: bool) -> None:
             "'F1 (p99 of val normals)' uses no validation labels; the oracle column picks the threshold on the "
             f"test labels (optimistic). Part wall time {p['seconds'] / 60:.1f} min.",
             "",
-            markdown(p["summary"]),
+            markdown_table(p["summary"]),
             "",
             *ZOO_NOTES[key],
             "",
@@ -721,7 +715,7 @@ def other_splits_section(p: dict[str, Any]) -> list[str]:
         "KDD / NSL-KDD files one-hot encoded and standard-scaled as every netad dataset). `nsl-kdd` tests on "
         f"KDDTest+. Part wall time {p['seconds'] / 60:.1f} min.",
         "",
-        markdown(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
+        markdown_table(p["summary"].rename(columns={"threshold_strategy": "threshold"})),
         "",
         "- **DAGMM's defaults do not carry over to these splits**: they were chosen on the `dagmm` protocol's "
         "178,470 training rows, where 3 epochs are ~525 optimizer steps; the 7,378 (kdd-8000-2000) or ~21,000 "

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from tables import markdown_table  # benchmarks/tables.py
 
 from netad.flows import flow_table, meter
 from netad.pipeline import Job, fit_job
@@ -106,8 +107,7 @@ def markdown(frame: pd.DataFrame) -> str:
     def cell(v: object) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-    return head + "\n".join("| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False))
+    return markdown_table(frame, cell)
 
 
 def main(argv: list[str] | None = None) -> int:
