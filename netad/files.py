@@ -10,6 +10,7 @@ temporary file, so one of them wins whole instead of both corrupting it. A targe
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -75,6 +76,27 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = False
 def write_text(path: str | os.PathLike, text: str, *, overwrite: bool = False, what: str = "output") -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically; returns the path."""
     return write_bytes(path, text.encode("utf-8"), overwrite=overwrite, what=what)
+
+
+def open_for_append(
+    path: str | os.PathLike, *, what: str = "output", exclusive: bool = False, truncate: bool = False
+) -> int:
+    """A write-only ``O_APPEND`` descriptor for a log that grows line by line (alert logs), never opened through a
+    link (``O_NOFOLLOW``); ``exclusive``: the file must be new; ``truncate``: emptied first. One ``os.write`` per
+    batch then lands whole even when several processes share the file."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    if truncate:
+        flags |= os.O_TRUNC
+    elif exclusive:
+        flags |= os.O_EXCL
+    try:
+        return os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NetadInputError(
+                f"{what} {path}: is a symbolic link; netad does not write through links (remove it)"
+            ) from None
+        raise NetadInputError(f"{what} {path}: cannot open it ({exc.strerror})") from None
 
 
 def regular_file_inside(directory: str | os.PathLike, name: str, what: str = "model file") -> Path:

@@ -1,7 +1,8 @@
 """The alert log: one JSON line per flagged flow (identifiers, score, threshold, top features), to a file or stdout.
 
 Lines are appended with one ``os.write`` per scored batch on a file opened ``O_APPEND``, so several uvicorn
-workers can share one log without interleaving partial lines. An existing log is appended to, never replaced.
+workers can share one log without interleaving partial lines. An existing log is appended to, never replaced;
+a link at its path is refused (:func:`netad.files.open_for_append`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import orjson
 
 from netad.errors import NetadInputError
+from netad.files import open_for_append
 
 
 class AlertLog:
@@ -37,10 +39,7 @@ class AlertLog:
             raise NetadInputError(f"{path}: --alert-log is a directory; name a file (or - for stdout)")
         if not path.parent.is_dir():
             raise NetadInputError(f"{path.parent}: directory of --alert-log not found")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise NetadInputError(f"{path}: cannot open the alert log: {exc.strerror}") from None
+        fd = open_for_append(path, what="--alert-log")  # never through a link, as every netad output
         if not stat.S_ISREG(os.fstat(fd).st_mode) and not stat.S_ISFIFO(os.fstat(fd).st_mode):
             os.close(fd)
             raise NetadInputError(f"{path}: --alert-log must be a regular file or a pipe")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import IO, Any, Protocol
 
 from netad.errors import NetadInputError
-from netad.files import check_output
+from netad.files import check_output, open_for_append
 
 DEFAULT_MAX_BYTES = 100 << 20
 DEFAULT_BACKUPS = 5
@@ -55,15 +55,7 @@ class RotatingFileSink:
         self._file = self._open(truncate=overwrite and not append)
 
     def _open(self, truncate: bool) -> IO[bytes]:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        if truncate:
-            flags |= os.O_TRUNC
-        elif not self.path.exists():
-            flags |= os.O_EXCL
-        try:
-            fd = os.open(self.path, flags, 0o644)
-        except OSError as exc:
-            raise NetadInputError(f"alert file {self.path}: cannot open it ({exc.strerror})") from None
+        fd = open_for_append(self.path, what="alert file", truncate=truncate, exclusive=not self.path.exists())
         return os.fdopen(fd, "ab", buffering=0)
 
     def write(self, records: Sequence[dict[str, Any]]) -> None:

@@ -51,3 +51,12 @@ def test_alerts_from_a_csv_upload_and_to_stdout(pca_dir, rows, capfd):
 def test_an_alert_log_that_is_a_directory_is_refused_up_front(pca_dir, tmp_path):
     with pytest.raises(NetadInputError, match="directory"):
         create_app(pca_dir, alert_log=tmp_path)
+
+
+def test_an_alert_log_path_that_is_a_link_is_refused_and_its_target_untouched(pca_dir, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "alerts.jsonl").symlink_to(victim)
+    with pytest.raises(NetadInputError, match="symbolic link"):
+        create_app(pca_dir, alert_log=tmp_path / "alerts.jsonl")
+    assert victim.read_text() == "precious"
