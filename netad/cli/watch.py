@@ -113,6 +113,7 @@ def watch(
         f"{stats.stopped_by}: {stats.packets:,} packets, {stats.flows:,} flows, {stats.flow_alerts:,} flow alerts, "
         f"{stats.host_alerts:,} host alerts, {stats.drift_records:,} drift records in {stats.seconds:.1f} s"
         + (f"; {stats.unscored_flows:,} flows not scored (NaN/Inf features)" if stats.unscored_flows else "")
+        + (f"; {stats.cleaned_flows:,} flows with NaN/Inf filled as in training" if stats.cleaned_flows else "")
         + (f"; {stats.evicted_hosts:,} hosts evicted from the host windows" if stats.evicted_hosts else "")
     )
     for version in stats.models:

@@ -2,8 +2,9 @@
 
 :func:`model_columns` is the one place that maps NFStream's flow columns to the column layout a model reads
 (today the CIC-IDS-2017 names of :func:`netad.flows.cic_flow_table`); a layout chooser for other training layouts
-plugs in there. Rows with NaN/Inf in a column the model reads are not scored: they are counted
-(:attr:`FlowScorer.skipped_rows`) and their flows still reach the host windows, unflagged.
+plugs in there. Rows with NaN/Inf in a column the model reads are filled by the model's saved ``non_finite`` policy
+and scored, as ``netad score`` does (counted in :attr:`ScoredBatch.cleaned`); a model without a policy leaves them
+unscored (counted in :attr:`ScoredBatch.unscored`), and their flows still reach the host windows, unflagged.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class ScoredBatch:
     flagged: np.ndarray
     X: np.ndarray
     top: dict[int, list[tuple[str, float]]]
+    cleaned: int = 0
+    """Rows with NaN/Inf filled by the model's policy, then scored."""
+    unscored: int = 0
+    """Rows with NaN/Inf left unscored (the model has no policy for them)."""
 
 
 class FlowScorer:
@@ -84,7 +89,7 @@ class FlowScorer:
         self.used = list(model.schema.used_columns)
         self.categorical = set(model.schema.categorical_columns)
         self.threshold = float(model.detector.threshold_)
-        self.skipped_rows = 0
+        self.cleans_non_finite = model.preprocessor.non_finite != "error"
 
     def check_layout(self, produced: list[str]) -> None:
         """Refuse before any capture when the metered layout lacks a column the model reads."""
@@ -102,12 +107,15 @@ class FlowScorer:
         frame = table.reindex(columns=self.model.schema.input_columns, fill_value=0.0)
         numeric = [c for c in self.used if c not in self.categorical]
         values = frame[numeric].to_numpy(dtype=np.float64)
-        scored = np.isfinite(values).all(axis=1)
-        if not scored.all():
-            bad = int((~scored).sum())
-            self.skipped_rows += bad
-            columns = [c for c, ok in zip(numeric, np.isfinite(values).all(axis=0), strict=True) if not ok]
-            logger.warning("%d flow(s) not scored: NaN/Inf in %s", bad, ", ".join(columns))
+        finite = np.isfinite(values)
+        scored = np.ones(n, dtype=bool) if self.cleans_non_finite else finite.all(axis=1)
+        bad = n - int(finite.all(axis=1).sum())
+        if bad:
+            columns = ", ".join(c for c, ok in zip(numeric, finite.all(axis=0), strict=True) if not ok)
+            if self.cleans_non_finite:
+                logger.info("%d flow(s) with NaN/Inf in %s: filled by the model's saved policy, scored", bad, columns)
+            else:
+                logger.warning("%d flow(s) not scored: NaN/Inf in %s", bad, columns)
         scores = np.full(n, np.nan)
         X = np.empty((0, len(self.model.schema.output_features)), np.float32)
         if scored.any():
@@ -124,4 +132,5 @@ class FlowScorer:
             order = np.argsort(-attribution, axis=1, kind="stable")[:, : self.top_features]
             for row, ranks, contribution in zip(rows[picked], order, attribution, strict=True):
                 top[int(row)] = [(str(names[k]), float(contribution[k])) for k in ranks]
-        return ScoredBatch(scores=scores, scored=scored, flagged=flagged, X=X, top=top)
+        cleaned, unscored = (bad, 0) if self.cleans_non_finite else (0, bad)
+        return ScoredBatch(scores, scored, flagged, X, top, cleaned=cleaned, unscored=unscored)

@@ -98,6 +98,7 @@ class WatchStats:
     drift_records: int = 0
     records: int = 0
     unscored_flows: int = 0
+    cleaned_flows: int = 0
     batches: int = 0
     seconds: float = 0.0
     stopped_by: str = "end of capture"
@@ -177,10 +178,8 @@ class Watch:
 
     def _use(self, model: LoadedModel) -> None:
         """Score with ``model`` from now on (at start, and after each adapted version); drift restarts with it."""
-        skipped = self.scorer.skipped_rows if hasattr(self, "scorer") else 0
         self.model = model
         self.scorer = FlowScorer(model, self.settings.top_features)
-        self.scorer.skipped_rows = skipped
         self.info = ModelInfo.of(model)
         schema, drift = model.schema, self.settings.drift
         self.drift = None if drift is None else DriftMonitor(
@@ -221,7 +220,8 @@ class Watch:
         s.host_alerts += len(host_alerts)
         s.drift_records += len(drift)
         s.records += len(records)
-        s.unscored_flows = self.scorer.skipped_rows
+        s.unscored_flows += batch.unscored
+        s.cleaned_flows += batch.cleaned
         s.evicted_hosts = self.hosts.evicted_hosts
         s.batches += 1
         if adapted is not None:  # from the next batch on
