@@ -46,14 +46,10 @@ def attribution(model: Any, X: np.ndarray, reconstruct: Callable[[np.ndarray], n
 
 
 def top_features(attributions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(feature index, contribution) of the ``k`` largest contributions per row, largest first."""
-    if len(attributions) == 0:
-        return np.empty((0, k), np.int32), np.empty((0, k), np.float32)
-    top = np.argpartition(-attributions, k - 1, axis=1)[:, :k]
-    values = np.take_along_axis(attributions, top, axis=1)
-    rank = np.argsort(-values, axis=1, kind="stable")
-    order = np.take_along_axis(top, rank, axis=1).astype(np.int32)
-    return order, np.take_along_axis(values, rank, axis=1).astype(np.float32)
+    """(feature index, contribution) of the ``k`` largest contributions per row, largest first (ties: the lower
+    feature index first)."""
+    order = np.argsort(-attributions, axis=1, kind="stable")[:, :k].astype(np.int32)
+    return order, np.take_along_axis(attributions, order, axis=1).astype(np.float32)
 
 
 def reconstructor(detector: Any) -> Callable[[np.ndarray], np.ndarray] | None:

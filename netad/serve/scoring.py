@@ -18,6 +18,7 @@ import pandas as pd
 from netad.errors import NetadInputError
 from netad.persist import LoadedModel
 from netad.score import attribution_method, feature_attribution
+from netad.score.attribution import top_features
 from netad.serve.alerts import AlertLog
 from netad.serve.problems import RequestProblem, problem
 from netad.serve.validation import MAX_IGNORED_SHOWN, InputSchema, Rows
@@ -172,11 +173,9 @@ class ScoringService:
             "unknown_categories": self._unknown_counts(categorical[part] if categorical is not None else None),
         }
         if k and contribution is not None and len(scores):
-            block = contribution[part]
-            top = np.argsort(-block, axis=1, kind="stable")[:, :k]
+            order, values = top_features(contribution[part], k)
             result["explanations"] = [
-                [{"feature": self.feature_names[j], "contribution": float(block[i, j])} for j in row]
-                for i, row in enumerate(top)
+                self._contributions(row, row_values) for row, row_values in zip(order, values, strict=True)
             ]
         result["seconds"] = time.perf_counter() - job.started
         return result
@@ -192,12 +191,17 @@ class ScoringService:
                 counts[name] = n_unknown
         return counts
 
+    def _contributions(self, order: np.ndarray, values: np.ndarray) -> list[dict[str, Any]]:
+        """One row's top features as ``{"feature", "contribution"}`` records (see :func:`top_features`)."""
+        names = self.feature_names
+        return [{"feature": names[j], "contribution": float(v)} for j, v in zip(order, values, strict=True)]
+
     def _log_alerts(
         self, jobs: list[ScoreJob], sizes: list[int], X: np.ndarray, scores: np.ndarray, flagged: np.ndarray
     ) -> None:
         rows = np.flatnonzero(flagged)
         k = self.alert_top_features
-        top_values = feature_attribution(self.model, X[rows]) if k else None
+        order, values = top_features(feature_attribution(self.model, X[rows]), k) if k else (None, None)
         owners = np.repeat(np.arange(len(jobs)), sizes)
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         alerts = []
@@ -205,9 +209,8 @@ class ScoringService:
             job = int(owners[row])
             local = int(row - offsets[job])
             top = []
-            if top_values is not None:
-                order = np.argsort(-top_values[i], kind="stable")[:k]
-                top = [{"feature": self.feature_names[j], "contribution": float(top_values[i, j])} for j in order]
+            if order is not None:
+                top = self._contributions(order[i], values[i])
             alerts.append(
                 {
                     "model": self.model.detector_name,

@@ -20,6 +20,7 @@ from netad.errors import NetadInputError
 from netad.files import regular_file_inside
 from netad.persist import MODEL_FILE, LoadedModel
 from netad.score import feature_attribution
+from netad.score.attribution import top_features
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +128,9 @@ class FlowScorer:
         if self.top_features and flagged.any():
             rows = np.flatnonzero(scored)
             picked = flagged[scored]
-            attribution = feature_attribution(self.model, X[picked])
+            order, values = top_features(feature_attribution(self.model, X[picked]), self.top_features)
             names = self.model.schema.output_features
-            order = np.argsort(-attribution, axis=1, kind="stable")[:, : self.top_features]
-            for row, ranks, contribution in zip(rows[picked], order, attribution, strict=True):
-                top[int(row)] = [(str(names[k]), float(contribution[k])) for k in ranks]
+            for row, ranks, contributions in zip(rows[picked], order, values, strict=True):
+                top[int(row)] = [(str(names[k]), float(c)) for k, c in zip(ranks, contributions, strict=True)]
         cleaned, unscored = (bad, 0) if self.cleans_non_finite else (0, bad)
         return ScoredBatch(scores, scored, flagged, X, top, cleaned=cleaned, unscored=unscored)
