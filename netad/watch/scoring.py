@@ -1,10 +1,10 @@
 """Score batches of metered flows with a saved model: NFStream columns -> the model's columns -> scores.
 
-:func:`model_columns` is the one place that maps NFStream's flow columns to the column layout a model reads
-(today the CIC-IDS-2017 names of :func:`netad.flows.cic_flow_table`); a layout chooser for other training layouts
-plugs in there. Rows with NaN/Inf in a column the model reads are filled by the model's saved ``non_finite`` policy
-and scored, as ``netad score`` does (counted in :attr:`ScoredBatch.cleaned`); a model without a policy leaves them
-unscored (counted in :attr:`ScoredBatch.unscored`), and their flows still reach the host windows, unflagged.
+:meth:`FlowScorer.columns` is the one place that maps NFStream's flow columns to the column layout a model reads
+(the layout it was trained on, chosen once by :func:`netad.flows.layout_for`). Rows with NaN/Inf in a column the
+model reads are filled by the model's saved ``non_finite`` policy and scored, as ``netad score`` does (counted in
+:attr:`ScoredBatch.cleaned`); a model without a policy leaves them unscored (counted in
+:attr:`ScoredBatch.unscored`), and their flows still reach the host windows, unflagged.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from netad.errors import NetadInputError
 from netad.files import regular_file_inside
+from netad.flows import flow_table, layout_for
+from netad.flows.layouts import Layout
 from netad.persist import MODEL_FILE, LoadedModel
 from netad.score import feature_attribution
 from netad.score.attribution import top_features
@@ -26,14 +29,6 @@ logger = logging.getLogger(__name__)
 
 ABSENT_FILL = 0.0
 """Value of the CIC columns NFStream does not compute (bulk features; 0 on every CIC-IDS-2017 row checked)."""
-
-
-def model_columns(nf: pd.DataFrame, model: LoadedModel) -> pd.DataFrame:
-    """The flow table ``model`` reads, one row per NFStream flow of ``nf``, in ``nf``'s row order: the layout the
-    model was trained on (:func:`netad.flows.layout_for` its input columns), absent columns written as 0."""
-    from netad.flows import flow_table, layout_for
-
-    return flow_table(nf, layout_for(model.schema.input_columns), fill_missing=ABSENT_FILL)
 
 
 @dataclass
@@ -92,6 +87,16 @@ class FlowScorer:
         self.threshold = float(model.detector.threshold_)
         self.cleans_non_finite = model.preprocessor.non_finite != "error"
 
+    @cached_property
+    def layout(self) -> Layout:
+        """The flow layout the model was trained on (looked up once per model, not per batch)."""
+        return layout_for(self.model.schema.input_columns)
+
+    def columns(self, nf: pd.DataFrame) -> pd.DataFrame:
+        """The flow table the model reads, one row per NFStream flow of ``nf`` in its order, in the model's layout
+        (columns the meter does not compute written as 0)."""
+        return flow_table(nf, self.layout, fill_missing=ABSENT_FILL)
+
     def check_layout(self, produced: list[str]) -> None:
         """Refuse before any capture when the metered layout lacks a column the model reads."""
         missing = [c for c in self.used if c not in set(produced)]
@@ -99,7 +104,7 @@ class FlowScorer:
             raise NetadInputError(
                 f"{self.model.path}: the model reads {len(missing)} column(s) the flow meter does not produce "
                 f"({', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}); `netad watch` scores models "
-                "trained on the CIC-IDS-2017 layout"
+                f"trained on a layout netad.flows produces ({self.layout.name} is the closest)"
             )
 
     def score(self, table: pd.DataFrame) -> ScoredBatch:

@@ -42,7 +42,7 @@ from netad.watch.adapt import Adapter, AdaptSettings
 from netad.watch.drift import DriftMonitor, DriftSettings
 from netad.watch.eve import drift_record, flow_records, host_record
 from netad.watch.hosts import HostRules, HostWindows, failed_connections
-from netad.watch.scoring import FlowScorer, ModelInfo, model_columns
+from netad.watch.scoring import FlowScorer, ModelInfo
 from netad.watch.sinks import Sink
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class Watch:
     def process(self, items: list[tuple[float, list[Any]]]) -> None:
         """Score one batch and write its records."""
         nf = pd.DataFrame([values for _, values in items], columns=self.keys)
-        batch = self.scorer.score(model_columns(nf, self.model))
+        batch = self.scorer.score(self.scorer.columns(nf))
         records = flow_records(nf, batch, self.info, self.settings.all_flows)
         start = nf["bidirectional_first_seen_ms"].to_numpy(np.float64) / 1000
         payload = (nf["src2dst_bytes"] + nf["dst2src_bytes"]).to_numpy()
@@ -337,7 +337,7 @@ def watch(
     if not isinstance(model, LoadedModel):
         model = load_model(model)
     run = Watch(model, sinks, settings)
-    run.scorer.check_layout(list(model_columns(pd.DataFrame(), model).columns))
+    run.scorer.check_layout(list(run.scorer.columns(pd.DataFrame()).columns))
     streamers = open_streamers([Path(p) for p in pcaps] if pcaps else None, interface, settings)
     with stop_on_signals(run.stop) if handle_signals else contextlib.nullcontext():
         stats = run.run(streamers, on_progress)
